@@ -1,0 +1,175 @@
+"""The ``corridors`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from corridors import __version__
+from corridors.catalog import Catalog, load_catalog
+from corridors.diagnostics import InputError
+from corridors.validation import validate
+
+FORMATS = click.Choice(["table", "json", "csv"])
+
+catalog_option = click.option(
+    "--catalog", "catalog_path", type=click.Path(exists=True, path_type=Path), default=None,
+    help="Catalog folder, or one catalog file replacing its counterpart in the shipped catalog.",
+)
+format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+                             help="Output format.")
+
+
+def _load(catalog_path: Path | None) -> Catalog:
+    try:
+        return load_catalog(catalog_path)
+    except InputError as exc:
+        raise click.ClickException(f"{exc}\nRun 'corridors validate' for the full list.") from None
+
+
+def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str]) -> None:
+    if fmt == "json":
+        records = json.loads(frame.to_json(orient="records", force_ascii=False))
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        click.echo(frame.to_csv(index=False), nl=False)
+    else:
+        with pd.option_context("display.max_rows", None, "display.max_colwidth", 48,
+                               "display.width", 250):
+            click.echo(frame[table_columns].to_string(index=False))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="corridors")
+def main() -> None:
+    """Corridor planning toolkit for Vietnam's Northern Midlands and Mountains.
+
+    \b
+    Examples:
+      corridors validate                      check the shipped catalogs
+      corridors validate my_projects.yaml     check an edited projects file
+      corridors projects --format json        every planned project, with its source
+      corridors places "lao cai"              find a place, with or without diacritics
+    """
+
+
+@main.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+def validate_cmd(path: Path | None) -> None:
+    """Check a catalog folder or file and list every problem.
+
+    PATH is a catalog folder, or one catalog file (places, projects, existing links or
+    corridors) that replaces its counterpart in the shipped catalog; default: the shipped
+    catalog. Exits 0 when there is no error, 1 otherwise.
+
+    \b
+    Examples:
+      corridors validate
+      corridors validate ./my-catalog/
+    """
+    problems = validate(path)
+    errors = [p for p in problems if p.severity == "error"]
+    for p in problems:
+        click.echo(str(p), err=p.severity == "error")
+    where = path or "the shipped catalog"
+    if errors:
+        click.echo(f"{len(errors)} error(s), {len(problems) - len(errors)} warning(s) in {where}",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"{where}: valid ({len(problems)} warning(s))")
+
+
+@main.command("projects")
+@catalog_option
+@format_option
+@click.option("--mode", type=click.Choice(["road", "rail", "waterway", "air", "dry_port"]),
+              help="Only projects of this mode.")
+@click.option("--open-by", type=click.IntRange(2000, 2060), metavar="YEAR",
+              help="Only projects open by this year.")
+@click.option("--include-existing", is_flag=True,
+              help="Also list the existing trunk links of the 2025 network.")
+def projects_cmd(catalog_path: Path | None, fmt: str, mode: str | None, open_by: int | None,
+                 include_existing: bool) -> None:
+    """List the planned projects (Appendix III of Resolution 96/NQ-CP and additions).
+
+    \b
+    Examples:
+      corridors projects
+      corridors projects --mode rail --format json
+      corridors projects --open-by 2025 --include-existing --format csv
+    """
+    cat = _load(catalog_path)
+    frame = pd.DataFrame(cat.projects_frame(include_existing=include_existing).drop(
+        columns="geometry"))
+    if mode:
+        frame = frame[frame["mode"] == mode]
+    if open_by:
+        frame = frame[frame["open_year"] <= open_by]
+    _emit(frame, fmt, ["id", "name", "mode", "kind", "open_year", "status_2025", "length_km"])
+
+
+@main.command("places")
+@click.argument("query", required=False)
+@catalog_option
+@format_option
+@click.option("--kind", help="Only places of this kind (border_gate, bgez, airport, ...).")
+def places_cmd(query: str | None, catalog_path: Path | None, fmt: str, kind: str | None) -> None:
+    """List catalog places, or find the one QUERY names (diacritics and case ignored).
+
+    \b
+    Examples:
+      corridors places --kind border_gate
+      corridors places "Lào Cai"
+    """
+    cat = _load(catalog_path)
+    frame = cat.places_frame()
+    if query:
+        try:
+            place = cat.find_place(query)
+        except LookupError as exc:
+            raise click.ClickException(str(exc)) from None
+        frame = frame[frame["id"] == place.id]
+    if kind:
+        if kind not in set(frame["kind"]):
+            valid = ", ".join(sorted(set(cat.places_frame()["kind"])))
+            raise click.BadParameter(f"no place of kind {kind!r}; kinds: {valid}",
+                                     param_hint="--kind")
+        frame = frame[frame["kind"] == kind]
+    frame = pd.DataFrame(frame.assign(lat=frame.geometry.y.round(5), lon=frame.geometry.x.round(5))
+                         .drop(columns="geometry"))
+    _emit(frame, fmt, ["id", "name_vi", "kind", "province", "province_2025", "lat", "lon",
+                       "location_confidence"])
+
+
+@main.command("corridors")
+@catalog_option
+@format_option
+def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
+    """List the economic corridors and other corridors with their ordered places."""
+    cat = _load(catalog_path)
+    frame = pd.DataFrame(cat.corridors_frame().drop(columns="geometry"))
+    _emit(frame, fmt, ["id", "kind", "stops"])
+
+
+@main.command("info")
+@catalog_option
+def info_cmd(catalog_path: Path | None) -> None:
+    """Summarise the embedded dataset and the catalogs, with the data attribution."""
+    from layers import LAYERS, attribution_text, data_dir, read_layer
+
+    cat = _load(catalog_path)
+    click.echo(f"corridors {__version__}; data folder {data_dir()}")
+    for name in LAYERS:
+        click.echo(f"  layer {name:20s} {len(read_layer(name)):5d} features")
+    counts: dict[str, Any] = {
+        "places": len(cat.places), "projects": len(cat.projects),
+        "existing links": len(cat.links), "corridors": len(cat.corridors),
+    }
+    for k, v in counts.items():
+        click.echo(f"  {k:26s} {v:5d}")
+    click.echo(f"Data: {attribution_text()}")
