@@ -19,10 +19,10 @@ shapely geometries (x = longitude, y = latitude) or GeoDataFrames / GeoSeries wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import geopandas as gpd
 import pyproj
+import shapely
 from shapely import ops
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
@@ -39,7 +39,7 @@ DEFAULT_MAX_ROAD_END_DISTANCE_M = 15_000.0
 _TO_METRIC = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
 _TO_WGS84 = pyproj.Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
 
-GeometryInput = Union[BaseGeometry, gpd.GeoSeries, gpd.GeoDataFrame]
+GeometryInput = BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def to_metric(geom: BaseGeometry) -> BaseGeometry:
     shapely.geometry.base.BaseGeometry
         The same geometry in metres (UTM 48 N).
     """
-    return ops.transform(_TO_METRIC.transform, geom)
+    return shapely.transform(geom, _TO_METRIC.transform, interleaved=False)
 
 
 def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
@@ -101,7 +101,7 @@ def to_wgs84(geom: BaseGeometry) -> BaseGeometry:
     shapely.geometry.base.BaseGeometry
         The same geometry in WGS 84 degrees.
     """
-    return ops.transform(_TO_WGS84.transform, geom)
+    return shapely.transform(geom, _TO_WGS84.transform, interleaved=False)
 
 
 def _metric_union(geoms: GeometryInput) -> BaseGeometry:
@@ -306,7 +306,138 @@ def border_point_at_road_end(
     dist = float(border_m.distance(end))
     if dist > max_distance_m:
         raise ValueError(
-            f"road {road_name!r} does not reach the border: its nearest end is {dist / 1000:.1f} km "
-            f"from the border line (limit {max_distance_m / 1000:.1f} km)"
+            f"road {road_name!r} does not reach the border: its nearest end is "
+            f"{dist / 1000:.1f} km from the border line (limit {max_distance_m / 1000:.1f} km)"
         )
     return _place_on(border_m, end)
+
+
+# -- reproducibility check of the catalog ---------------------------------------------------------
+
+#: ``location_method`` values whose coordinates are computed by this module.
+COMPUTED_METHODS: tuple[str, ...] = ("border_road_end", "border_nearest_anchor")
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One catalog place checked against the border line and, if computed, its recomputation.
+
+    Attributes
+    ----------
+    id, method : str
+        Catalog id and ``location_method``.
+    catalog_lat, catalog_lon : float
+        Coordinates written in the catalog.
+    computed_lat, computed_lon : float or None
+        Recomputed coordinates (computed methods only), not rounded.
+    difference_m : float or None
+        Distance between catalog and recomputed point (m).
+    border_distance_m : float
+        Distance from the catalog point to the border line of its neighbour (m).
+    error : str or None
+        Why the recomputation failed, if it did.
+    """
+
+    id: str
+    method: str
+    catalog_lat: float
+    catalog_lon: float
+    computed_lat: float | None
+    computed_lon: float | None
+    difference_m: float | None
+    border_distance_m: float
+    error: str | None = None
+
+
+def compute_place(
+    entry: dict,
+    border: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+    max_distance_m: float = DEFAULT_MAX_ROAD_END_DISTANCE_M,
+) -> BorderPlacement:
+    """Recompute the coordinates of one catalog entry placed by a computed method.
+
+    Parameters
+    ----------
+    entry : dict
+        A ``places.yaml`` entry with ``location_method`` ``border_road_end`` (needs
+        ``access_road``) or ``border_nearest_anchor`` (needs ``anchor: {lat, lon}``); its
+        ``neighbour`` (``CHN``/``LAO``), when given, selects the border line.
+    border : geopandas.GeoDataFrame
+        The ``border`` layer.
+    roads : geopandas.GeoDataFrame
+        The ``roads`` layer.
+    max_distance_m : float, default 15000
+        Passed to :func:`border_point_at_road_end`.
+
+    Returns
+    -------
+    BorderPlacement
+
+    Raises
+    ------
+    ValueError
+        If the method is not a computed one, a required field is missing, or the placement fails.
+    """
+    method = entry.get("location_method")
+    line = select_border(border, entry.get("neighbour"))
+    if method == "border_road_end":
+        road = entry.get("access_road")
+        if not road:
+            raise ValueError("border_road_end needs the field access_road")
+        return border_point_at_road_end(line, roads, str(road), max_distance_m=max_distance_m)
+    if method == "border_nearest_anchor":
+        anchor = entry.get("anchor") or {}
+        if "lat" not in anchor or "lon" not in anchor:
+            raise ValueError("border_nearest_anchor needs anchor: {name, lat, lon, source}")
+        return border_point_nearest(line, Point(float(anchor["lon"]), float(anchor["lat"])))
+    raise ValueError(f"location_method {method!r} is not computed by corridors.placement")
+
+
+def check_places(
+    entries: list[dict],
+    border: gpd.GeoDataFrame,
+    roads: gpd.GeoDataFrame,
+) -> list[GateCheck]:
+    """Check border gates and computed places of ``places.yaml`` against the layers.
+
+    Every ``border_gate`` and every entry with a computed ``location_method`` is checked: its
+    distance to the border line of its ``neighbour`` is measured, and computed entries are
+    recomputed and compared with the catalog.
+
+    Parameters
+    ----------
+    entries : list of dict
+        The raw entries of ``places.yaml``.
+    border, roads : geopandas.GeoDataFrame
+        The ``border`` and ``roads`` layers.
+
+    Returns
+    -------
+    list of GateCheck
+        One per checked entry, in catalog order.
+    """
+    out: list[GateCheck] = []
+    for e in entries:
+        method = str(e.get("location_method", ""))
+        if e.get("kind") != "border_gate" and method not in COMPUTED_METHODS:
+            continue
+        lat, lon = float(e["lat"]), float(e["lon"])
+        here = to_metric(Point(lon, lat))
+        try:
+            line = select_border(border, e.get("neighbour"))
+        except ValueError:
+            line = border
+        dist = float(_metric_union(line).distance(here))
+        c_lat = c_lon = diff = None
+        error = None
+        if method in COMPUTED_METHODS:
+            try:
+                placed = compute_place(e, border, roads)
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                c_lat, c_lon = placed.lat, placed.lon
+                diff = float(to_metric(placed.point).distance(here))
+        out.append(GateCheck(str(e.get("id")), method, lat, lon, c_lat, c_lon, diff, dist, error))
+    return out

@@ -6,6 +6,8 @@ import re
 
 #: Years the catalogs and the network model accept.
 YEAR_MIN, YEAR_MAX = 2000, 2060
+#: Existing links may carry historical opening years (the Hà Nội – Đồng Đăng railway: 1902).
+HISTORIC_YEAR_MIN = 1850
 
 _PERIOD = re.compile(r"(\d{4})\s*[-–]\s*(\d{4})")
 _BEFORE = re.compile(r"^\s*before\s+(\d{4})\b", re.IGNORECASE)

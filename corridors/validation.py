@@ -17,7 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.catalog import RawCatalog, read_raw
 from corridors.diagnostics import Problem
-from corridors.timing import YEAR_MAX, YEAR_MIN, plan_open_year
+from corridors.timing import HISTORIC_YEAR_MIN, YEAR_MAX, YEAR_MIN, plan_open_year
 from layers.region import read_layer
 
 MODES = {"road", "rail", "waterway", "air", "dry_port"}
@@ -83,6 +83,8 @@ class _Checker:
         self.problems: list[Problem] = list(raw.problems)
         self.geo = geography()
         self.place_ids: dict[str, str] = {}  # id -> kind
+        self.project_ids = {e.get("id") for _, e in raw.entries["projects"]}
+        self.link_ids = self.project_ids | {e.get("id") for _, e in raw.entries["links"]}
         tab = raw.provinces
         self.merger = dict(zip(tab["province_2024"], tab["province_2025"], strict=True))
 
@@ -109,7 +111,8 @@ class _Checker:
         elif not isinstance(value, str):
             self.add(file, eid, fld, f"must be text, got {value!r}")
 
-    def year(self, file: str, eid: str, e: dict, fld: str, required: bool = True) -> int | None:
+    def year(self, file: str, eid: str, e: dict, fld: str, required: bool = True,
+             minimum: int = YEAR_MIN) -> int | None:
         value = e.get(fld)
         if value is None:
             if required:
@@ -118,8 +121,8 @@ class _Checker:
         if isinstance(value, bool) or not isinstance(value, int):
             self.add(file, eid, fld, f"must be a whole year, got {value!r}")
             return None
-        if not YEAR_MIN <= value <= YEAR_MAX:
-            self.add(file, eid, fld, f"year {value} outside {YEAR_MIN}-{YEAR_MAX}")
+        if not minimum <= value <= YEAR_MAX:
+            self.add(file, eid, fld, f"year {value} outside {minimum}-{YEAR_MAX}")
             return None
         return value
 
@@ -216,6 +219,8 @@ class _Checker:
 
     # -- projects and links ---------------------------------------------------------------------
     def projects(self, key: str, kinds: set[str]) -> None:
+        # existing links carry their historical opening years (railways of 1902, 1910)
+        first_year = HISTORIC_YEAR_MIN if key == "links" else YEAR_MIN
         for i, (file, e) in enumerate(self.raw.entries[key]):
             eid = self.entry_id(file, i, e)
             self.common(file, eid, e)
@@ -224,7 +229,12 @@ class _Checker:
             self.choice(file, eid, e, "category", CATEGORIES, required=False)
             self.choice(file, eid, e, "status_2025", STATUSES)
             self.choice(file, eid, e, "open_year_basis", OPEN_YEAR_BASES, required=False)
-            open_year = self.year(file, eid, e, "open_year")
+            open_year = self.year(file, eid, e, "open_year", minimum=first_year)
+            for fld, pool in (("same_as", self.project_ids), ("upgrades", self.link_ids)):
+                ref = e.get(fld)
+                if ref is not None and (ref not in pool or ref == eid):
+                    what = "project" if fld == "same_as" else "project or existing link"
+                    self.add(file, eid, fld, f"{ref!r} is not another {what} of the catalog")
             planned = self.year(file, eid, e, "plan_open_year", required=False)
             plan = e.get("plan") or {}
             if not isinstance(plan, dict):
