@@ -39,9 +39,27 @@ def _emit(frame: pd.DataFrame, fmt: str, table_columns: list[str]) -> None:
     elif fmt == "csv":
         click.echo(frame.to_csv(index=False), nl=False)
     else:
-        with pd.option_context("display.max_rows", None, "display.max_colwidth", 48,
-                               "display.width", 250):
-            click.echo(frame[table_columns].to_string(index=False))
+        click.echo(format_table(frame[table_columns]))
+
+
+def format_table(frame: pd.DataFrame, max_width: int = 60) -> str:
+    """Render a table for people: text left-aligned and cut at ``max_width``, numbers right."""
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return ""
+        text = f"{v:.5f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v)
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    cols = list(frame.columns)
+    cells = [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) for c in cols]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(cols)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+
+    return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
