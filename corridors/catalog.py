@@ -408,6 +408,13 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
     problems = validate_raw(raw)
     if any(p.severity == "error" for p in problems):
         raise InputError(problems, what=f"the catalog ({path or default_catalog_dir()})")
+    cat = build_catalog(raw)
+    cat.warnings = [p for p in problems if p.severity == "warning"]
+    return cat
+
+
+def build_catalog(raw: RawCatalog) -> Catalog:
+    """Build typed objects from raw entries that validated without error."""
     places = {e["id"]: _place(e) for _, e in raw.entries["places"]}
     projects = {e["id"]: _project(e, places) for _, e in raw.entries["projects"]}
     links = {e["id"]: _project(e, places) for _, e in raw.entries["links"]}
@@ -422,5 +429,4 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         )
         for _, e in raw.entries["corridors"]
     }
-    return Catalog(places, projects, links, corridors, raw.provinces,
-                   warnings=[p for p in problems if p.severity == "warning"])
+    return Catalog(places, projects, links, corridors, raw.provinces)

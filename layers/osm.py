@@ -12,8 +12,11 @@ tables:
    fewer than two nodes are dropped (what pyrosm does);
 2. segments are cut to the requested area: a segment is kept where it intersects it, so edges
    reach at most one OSM segment past the area's edge;
-3. the remaining segments are merged into edges that run from one *split node* to the next:
-   a node where the layer's ways meet, branch or end (and, for railways, a station).
+3. stations are attached to the railway vertex they stand on (or the nearest within
+   :data:`STATION_SNAP_M`), aerodromes and border controls to the nearest road vertex within
+   :data:`ROAD_SNAP_M`;
+4. the remaining segments are merged into edges that run from one *split node* to the next:
+   a node where the layer's ways meet, branch or end, or where a point of step 3 is attached.
 
 PBF files are read with pyrosm; XML files (``.osm``, ``.xml``, optionally ``.gz``/``.bz2``)
 with the standard library's streaming XML parser, because OSMnx's ``graph_from_xml`` and
@@ -76,6 +79,9 @@ XML_SUFFIXES: tuple[str, ...] = (".osm", ".xml", ".osm.gz", ".xml.gz", ".osm.bz2
 READ_MARGIN_DEG = 0.05
 #: Largest distance (m) from an off-line station node to the railway vertex it is attached to.
 STATION_SNAP_M = 300.0
+#: Largest distance (m) from an aerodrome or border control to the road vertex it is attached
+#: to (where the network builder links it with a transfer edge).
+ROAD_SNAP_M = 5000.0
 
 #: ``access`` values that close a road to general motor traffic, unless a ``motor_vehicle`` or
 #: ``motorcar`` tag opens it again.
@@ -112,17 +118,21 @@ class OsmData:
         Railways of :data:`RAILWAY_TYPES`: ``u``, ``v``, ``osm_id`` and :data:`RAIL_TAGS`
         (``gauge`` in mm as tagged, e.g. ``"1000"`` or ``"1000;1435"``).
     rail_stations : geopandas.GeoDataFrame
-        Station and halt nodes: ``osm_id``, ``railway``, ``name``, ``rail_node`` (the railway
-        vertex the station stands on, or the nearest one within :data:`STATION_SNAP_M` metres,
-        else missing), points.
+        ``railway=station``/``halt`` nodes: ``osm_id``, ``osm_type``, ``railway``, ``name``,
+        ``rail_node`` (the railway vertex the station stands on, else the nearest one within
+        :data:`STATION_SNAP_M` metres, else missing; railways are split there), points.
     waterways : geopandas.GeoDataFrame
         Rivers and canals: ``u``, ``v``, ``osm_id`` and :data:`WATER_TAGS` (``CEMT`` is the
         inland-waterway class, ``ship``/``boat``/``motorboat`` access where tagged).
     aerodromes : geopandas.GeoDataFrame
         ``aeroway=aerodrome`` as points (centroid of areas): ``osm_id``, ``osm_type`` (node,
-        way, relation), ``name``, ``icao``, ``iata``, ``aerodrome_type``.
+        way, relation), ``name``, ``icao``, ``iata``, ``aerodrome_type``, ``road_node`` (the
+        nearest road vertex within :data:`ROAD_SNAP_M` metres, else missing; roads are split
+        there).
     border_controls : geopandas.GeoDataFrame
-        ``barrier=border_control`` nodes: ``osm_id``, ``name``, points.
+        ``barrier=border_control`` nodes: ``osm_id``, ``osm_type``, ``name``, ``road_node``
+        (the road vertex the node stands on, else the nearest within :data:`ROAD_SNAP_M`
+        metres; roads are split there), points.
     extent : tuple of float
         The extract's own extent ``(west, south, east, north)`` in degrees (the PBF header's
         bounding box, else the XML ``<bounds>``, else the bounds of its nodes).
@@ -207,24 +217,32 @@ def read_osm(path: str | Path, *, bbox: Bbox | None = None,
     if extent is None and (fmt == "xml" or area is None):
         extent = _extent_of(raw)
     _check_coverage(path, area, extent)
-    roads = _split(_cut(_open_to_traffic(raw.roads), area))
-    if roads.empty:
+    road_lines = _cut(_open_to_traffic(raw.roads), area)
+    if road_lines.seg.empty:
         if extent is None and area is not None:  # a PBF without header box: read it whole
             extent = _extent_of(_read_pbf(path, None))
             _check_coverage(path, area, extent)
         raise OsmReadError(_no_roads_message(path, area, extent))
-    if extent is None:
-        extent = _extent_of(raw)
-    stations, rail_split = _attach_stations(_cut_points(raw.stations, area), _cut(raw.railways,
-                                                                                  area))
+    return _assemble(raw, road_lines, area, extent or _extent_of(raw), path)
+
+
+def _assemble(raw: _Raw, road_lines: _Lines, area: shapely.Geometry | None, extent: Bbox,
+              path: Path) -> OsmData:
+    """Cut the other layers, attach the points to the lines and split the lines into edges."""
+    rail_lines = _cut(raw.railways, area)
+    stations = _attach(_cut_points(raw.stations, area), rail_lines, "rail_node", STATION_SNAP_M)
+    aerodromes = _attach(_cut_points(raw.aerodromes, area), road_lines, "road_node",
+                         ROAD_SNAP_M)
+    borders = _attach(_cut_points(raw.borders, area), road_lines, "road_node", ROAD_SNAP_M)
+    roads = _split(road_lines, extra_split=_attached(aerodromes, borders, column="road_node"))
     return OsmData(
         road_nodes=_end_nodes(roads, raw.roads.coords),
         road_edges=roads,
-        railways=_split(_cut(raw.railways, area), extra_split=rail_split),
+        railways=_split(rail_lines, extra_split=_attached(stations, column="rail_node")),
         rail_stations=stations,
         waterways=_split(_cut(raw.waterways, area)),
-        aerodromes=_cut_points(raw.aerodromes, area),
-        border_controls=_cut_points(raw.borders, area),
+        aerodromes=aerodromes,
+        border_controls=borders,
         extent=extent,
         path=path,
     )
@@ -269,6 +287,8 @@ def _requested_area(path: Path, bbox: Bbox | None,
         if polygon.is_empty or not polygon.is_valid:
             raise OsmReadError(f"OSM file {path}: the polygon is empty or invalid")
         area = polygon if area is None else area.intersection(polygon)
+        if area.is_empty:
+            raise OsmReadError(f"OSM file {path}: the bbox and the polygon do not overlap")
     return area
 
 
@@ -462,7 +482,7 @@ def _read_xml(path: Path) -> _Raw:
     try:
         with _open_xml(path) as fh:
             content = _parse_xml(fh)
-    except (ElementTree.ParseError, OSError, EOFError, ValueError, UnicodeError) as exc:
+    except (ElementTree.ParseError, OSError, EOFError, ValueError, TypeError) as exc:
         raise OsmReadError(f"OSM file {path} could not be parsed as OSM XML: {exc}") from exc
     if content is None:
         raise OsmReadError(f"OSM file {path} is XML but not OSM data (no <osm> root element)")
@@ -793,32 +813,50 @@ def metric_crs_for(bounds: Iterable[float]) -> str | pyproj.CRS:
     return centre.estimate_utm_crs()
 
 
-def _attach_stations(stations: gpd.GeoDataFrame, rail: _Lines
-                     ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Give each station the railway vertex it stands on (or the nearest within reach).
+def _attach(points: gpd.GeoDataFrame, lines: _Lines, column: str, max_m: float
+            ) -> gpd.GeoDataFrame:
+    """Add ``column``: the line vertex each point stands on, or the nearest within ``max_m``.
 
-    Returns the stations with a ``rail_node`` column (nullable int64) and the node ids to
-    split the railways at.
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        Stations, aerodromes or border controls (``osm_id``, points in EPSG:4326).
+    lines : _Lines
+        The layer to attach them to (railways or roads), already cut to the area.
+    column : str
+        Name of the new column (nullable int64 OSM node id; missing where none is in reach).
+    max_m : float
+        Largest distance (m) to a vertex.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy of ``points`` with ``column``.
     """
-    stations = stations[["osm_id", "railway", "name", "geometry"]].copy()
-    stations["rail_node"] = pd.array([pd.NA] * len(stations), dtype="Int64")
-    if stations.empty or rail.seg.empty:
-        return stations, np.array([], np.int64)
-    vertex_ids = np.unique(np.concatenate([rail.seg["u"].to_numpy(), rail.seg["v"].to_numpy()]))
-    on_line = stations["osm_id"].isin(vertex_ids).to_numpy()
-    xy = rail.coords[~rail.coords.index.duplicated()].loc[vertex_ids, ["x", "y"]]
+    points = points.reset_index(drop=True)
+    points[column] = pd.array([pd.NA] * len(points), dtype="Int64")
+    if points.empty or lines.seg.empty:
+        return points
+    vertex_ids = np.unique(np.concatenate([lines.seg["u"].to_numpy(),
+                                           lines.seg["v"].to_numpy()]))
+    xy = lines.coords[~lines.coords.index.duplicated()].loc[vertex_ids, ["x", "y"]]
     crs = metric_crs_for((xy["x"].min(), xy["y"].min(), xy["x"].max(), xy["y"].max()))
     vert = gpd.GeoSeries(gpd.points_from_xy(xy["x"], xy["y"]), crs="EPSG:4326").to_crs(crs)
-    pts = stations.geometry.to_crs(crs)
+    pts = points.geometry.to_crs(crs)
     dist, idx = cKDTree(np.column_stack([vert.x, vert.y])).query(
         np.column_stack([pts.x, pts.y]))
-    nearest = np.where(dist <= STATION_SNAP_M, vertex_ids[np.minimum(idx, len(vertex_ids) - 1)],
-                       -1)
-    node = np.where(on_line, stations["osm_id"].to_numpy(np.int64), nearest)
-    stations["rail_node"] = pd.array(np.where(node >= 0, node, 0), dtype="Int64")
-    stations.loc[node < 0, "rail_node"] = pd.NA
-    return stations.reset_index(drop=True), np.unique(node[node >= 0])
+    node = np.where(dist <= max_m, vertex_ids[np.minimum(idx, len(vertex_ids) - 1)], -1)
+    is_node = (points["osm_type"] == "node").to_numpy()
+    on_line = is_node & points["osm_id"].isin(vertex_ids).to_numpy()
+    node = np.where(on_line, points["osm_id"].to_numpy(np.int64), node)
+    points[column] = pd.array([int(n) if n >= 0 else pd.NA for n in node], dtype="Int64")
+    return points
 
+
+def _attached(*tables: gpd.GeoDataFrame, column: str) -> np.ndarray:
+    """Return the distinct node ids of ``column`` in ``tables`` (the nodes to split at)."""
+    ids = [t[column].dropna().to_numpy(np.int64) for t in tables]
+    return np.unique(np.concatenate(ids)) if ids else np.array([], np.int64)
 
 
 def iter_layers(data: OsmData) -> Iterator[tuple[str, gpd.GeoDataFrame]]:

@@ -1,6 +1,7 @@
 """Insert facilities and links (expressways, railways, waterways, air routes) into a backbone.
 
-Each facility open in the year becomes a node joined to the nearest road node: gates and cities
+Each facility open in the year becomes a node joined to the nearest point of the roads (the road
+edge is split there): gates and cities
 by a road connector, ports by a road↔water transfer, airports by a road↔air transfer, dry ports by
 a road connector and a rail↔road transfer to the nearest railway node. Each link open in the year
 is drawn through its waypoints (schematic geometry); where the catalog gives an official length,
@@ -16,18 +17,24 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+import shapely.ops
 from pyproj import Transformer
-from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
+from shapely.ops import substring
 
 from network.backbone import Backbone, both_directions, empty_columns
-from network.schema import METRIC_CRS
 from network.specs import Facility, LinkSpec
 
 #: A waypoint or facility farther than this from the road network (km) is not joined to it.
 MAX_JOIN_KM = 25.0
+#: Border gates are road crossings by definition: they are joined however far the nearest road
+#: of the data is (the distance is reported), up to this limit (km).
+MAX_GATE_JOIN_KM = 150.0
+#: Join connectors are straight; the road they stand for is longer. Length factor (assumption:
+#: a typical circuity of rural roads in hilly terrain).
+CONNECTOR_CIRCUITY = 1.3
 
-_TO_M = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
 
 _FACILITY_JOIN = {
     "gate": ("road", "connector"),
@@ -53,12 +60,16 @@ class AssemblyReport:
     not_joined : list of tuple
         (id, distance km) of facilities and waypoints farther than :data:`MAX_JOIN_KM` from the
         network, left unjoined.
+    join_km : list of tuple
+        (id, distance km) from each joined facility or waypoint to the point of the network it
+        was joined to.
     """
 
     facilities: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     upgrades: list[str] = field(default_factory=list)
-    not_joined: list[tuple[str, float]] = field(default_factory=list)
+    not_joined: list[tuple[str, float | str]] = field(default_factory=list)
+    join_km: list[tuple[str, float]] = field(default_factory=list)
 
 
 def _is_open(open_year: int | None, year: int) -> bool:
@@ -68,20 +79,17 @@ def _is_open(open_year: int | None, year: int) -> bool:
 class _Builder:
     def __init__(self, backbone: Backbone):
         self.nodes = backbone.nodes.copy()
+        self.base = backbone.edges
         self.new_nodes: list[dict] = []
         self.new_edges: list[dict] = []
         self.next_id = int(self.nodes.index.max()) + 1
-        e = backbone.edges
-        nm = self.nodes.to_crs(METRIC_CRS)
-        self.xy = {m: None for m in ("road", "rail")}
-        for mode in ("road", "rail"):
-            ids = np.unique(e.loc[e["mode"] == mode, ["u", "v"]].values)
-            pts = nm.loc[ids].geometry
-            self.xy[mode] = (ids, np.c_[pts.x, pts.y], cKDTree(np.c_[pts.x, pts.y]))
         self.by_place: dict[str, int] = {}
+        self.pending: list[tuple[int, Point, str, str, str, str, float]] = []
         self.report = AssemblyReport()
+        self.crs = backbone.metric_crs
+        self.to_m = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
-    def node(self, lon: float, lat: float, kind: str, name: str, place_id: str | None,
+    def node(self, lon: float, lat: float, kind: str, name: str | None, place_id: str | None,
              source: str, attrs: dict | None = None) -> int:
         nid = self.next_id
         self.next_id += 1
@@ -100,22 +108,16 @@ class _Builder:
                                "geometry": LineString([a, b]), **extra})
 
     def join(self, nid: int, lon: float, lat: float, network: str, mode: str, cls: str,
-             label: str) -> None:
-        """Join a node to the nearest node of the road or rail network."""
-        ids, xy, tree = self.xy[network]
-        mx, my = _TO_M.transform(lon, lat)
-        d, i = tree.query((mx, my))
-        if d / 1000 > MAX_JOIN_KM:
-            self.report.not_joined.append((label, round(d / 1000, 1)))
-            return
-        target = int(ids[i])
-        tx, ty = self.nodes.at[target, "x"], self.nodes.at[target, "y"]
-        self.edge(nid, target, (lon, lat), (tx, ty), mode, cls, d / 1000, "join")
+             label: str, max_km: float = MAX_JOIN_KM) -> None:
+        """Ask for a node to be joined to the nearest point of the road or rail network."""
+        self.pending.append((nid, Point(self.to_m.transform(lon, lat)), network, mode, cls,
+                             label if network == "road" else f"{label} ({network})", max_km))
 
     def facility(self, f: Facility) -> None:
         nid = self.node(f.lon, f.lat, f.kind, f.name, f.id, f"catalog:{f.id}", f.attrs)
         mode, cls = _FACILITY_JOIN.get(f.kind, ("road", "connector"))
-        self.join(nid, f.lon, f.lat, "road", mode, cls, f.id)
+        self.join(nid, f.lon, f.lat, "road", mode, cls, f.id,
+                  MAX_GATE_JOIN_KM if f.kind == "gate" else MAX_JOIN_KM)
         if f.kind == "dry_port":
             self.join(nid, f.lon, f.lat, "rail", "transfer", "road_rail", f.id)
         self.report.facilities.append(f.id)
@@ -131,17 +133,18 @@ class _Builder:
             nid = self.node(lon, lat, kind, f"{spec.name} #{k + 1}", None,
                             f"catalog:{spec.id}")
             ids.append(nid)
+            label = f"{spec.id}#{k + 1}"
             if spec.mode == "road":
-                self.join(nid, lon, lat, "road", "road", "connector", f"{spec.id}#{k + 1}")
+                self.join(nid, lon, lat, "road", "road", "connector", label)
             elif spec.mode == "rail":
-                self.join(nid, lon, lat, "road", "transfer", "road_rail", f"{spec.id}#{k + 1}")
+                self.join(nid, lon, lat, "road", "transfer", "road_rail", label)
                 if spec.link_class != "standard":  # metre/dual links share the old network
-                    self.join(nid, lon, lat, "rail", "rail", "connector", f"{spec.id}#{k + 1}")
+                    self.join(nid, lon, lat, "rail", "rail", "connector", label)
             elif spec.mode == "water":
-                self.join(nid, lon, lat, "road", "transfer", "road_water", f"{spec.id}#{k + 1}")
+                self.join(nid, lon, lat, "road", "transfer", "road_water", label)
             elif spec.mode == "air":
-                self.join(nid, lon, lat, "road", "transfer", "road_air", f"{spec.id}#{k + 1}")
-        pts_m = [Point(_TO_M.transform(lon, lat)) for lon, lat in spec.points]
+                self.join(nid, lon, lat, "road", "transfer", "road_air", label)
+        pts_m = [Point(self.to_m.transform(lon, lat)) for lon, lat in spec.points]
         legs = [a.distance(b) / 1000 for a, b in zip(pts_m[:-1], pts_m[1:], strict=True)]
         total = sum(legs)
         scale = spec.length_km / total if spec.length_km and total > 0 else 1.0
@@ -152,7 +155,86 @@ class _Builder:
                       name=spec.name)
         self.report.links.append(spec.id)
 
-    def result(self, base_edges: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    def split_and_join(self) -> gpd.GeoDataFrame:
+        """Join pending nodes to the nearest point of an edge, splitting edges there.
+
+        Returns the base edges with split edges replaced by their pieces.
+        """
+        base = self.base
+        base_m = base.geometry.to_crs(self.crs).values
+        cuts: dict[int, list[Point]] = {}
+        joins: list[tuple[int, Point, int, str, str]] = []  # node, point on edge, row, mode, cls
+        for network in ("road", "rail"):
+            rows = np.flatnonzero((base["mode"] == network).to_numpy())
+            if not len(rows):
+                continue
+            tree = shapely.STRtree(base_m[rows])
+            for nid, pt, net, mode, cls, label, max_km in self.pending:
+                if net != network:
+                    continue
+                hit, dist = tree.query_nearest(pt, max_distance=max_km * 1000,
+                                               return_distance=True)
+                if not len(hit):
+                    self.report.not_joined.append((label, f"> {max_km:g}"))
+                    continue
+                row = int(rows[hit[0]])
+                line = base_m[row]
+                on = line.interpolate(line.project(pt))
+                cuts.setdefault(row, []).append(on)
+                joins.append((nid, on, row, mode, cls))
+                self.report.join_km.append((label, round(float(dist[0]) / 1000, 2)))
+        if not cuts:
+            return base
+        # the reverse twin of a cut edge is cut at the same points
+        twin = {}
+        for row in list(cuts):
+            u, v = base.at[row, "u"], base.at[row, "v"]
+            same = np.flatnonzero(((base["u"] == v) & (base["v"] == u)
+                                   & (base["mode"] == base.at[row, "mode"])).to_numpy())
+            for r in same:
+                if base_m[r].equals_exact(shapely.reverse(base_m[row]), 1e-6):
+                    twin[row] = int(r)
+                    cuts.setdefault(int(r), []).extend(cuts[row])
+        point_node: dict[tuple[int, int], int] = {}
+        to_wgs = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+
+        def node_at(pt: Point) -> int:
+            key = (round(pt.x), round(pt.y))
+            if key not in point_node:
+                lon, lat = to_wgs.transform(pt.x, pt.y)
+                point_node[key] = self.node(lon, lat, "junction", None, None, "join")
+            return point_node[key]
+
+        pieces = []
+        for row, pts in cuts.items():
+            line = base_m[row]
+            rec = base.loc[row].to_dict()
+            dists = sorted({line.project(p) for p in pts} - {0.0, line.length})
+            ends = [0.0, *dists, line.length]
+            at_node = [rec["u"], *[node_at(line.interpolate(d)) for d in dists], rec["v"]]
+            for k in range(len(ends) - 1):
+                piece = substring(line, ends[k], ends[k + 1])
+                share = (ends[k + 1] - ends[k]) / line.length if line.length else 0
+                pieces.append({**rec, "u": at_node[k], "v": at_node[k + 1],
+                               "length_km": rec["length_km"] * share,
+                               "geometry": shapely.ops.transform(to_wgs.transform, piece)})
+        for nid, on, _row, mode, cls in joins:
+            target = node_at(on) if 0 < base_m[_row].project(on) < base_m[_row].length else (
+                int(base.at[_row, "u"]) if base_m[_row].project(on) == 0
+                else int(base.at[_row, "v"]))
+            a = next(n for n in self.new_nodes if n["node"] == nid)
+            lon, lat = to_wgs.transform(on.x, on.y)
+            dist_km = Point(self.to_m.transform(a["x"], a["y"])).distance(on) / 1000
+            if mode == "road":
+                dist_km *= CONNECTOR_CIRCUITY
+            self.edge(nid, target, (a["x"], a["y"]), (lon, lat), mode, cls, dist_km, "join")
+        kept = base.drop(index=list(cuts))
+        out = pd.concat([kept, gpd.GeoDataFrame(pieces, geometry="geometry", crs="EPSG:4326")],
+                        ignore_index=True)
+        return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
+
+    def result(self) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        base_edges = self.split_and_join()
         nodes = self.nodes
         if self.new_nodes:
             add = pd.DataFrame(self.new_nodes).set_index("node")
@@ -201,7 +283,7 @@ def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable
     for spec in links:
         if spec.upgrades is None:
             b.link(spec)
-    nodes, edges = b.result(backbone.edges)
+    nodes, edges = b.result()
     for spec in links:
         if spec.upgrades is not None:
             hit = edges["project"] == spec.upgrades

@@ -11,7 +11,9 @@ transfer. Expressways and planned links are inserted later from the catalog
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +24,8 @@ from shapely.geometry import LineString
 
 from layers.region import read_layer
 from network.schema import EDGE_COLUMNS, METRIC_CRS
-from network.topology import SnapReport, node_lines
+from network.terrain import add_terrain
+from network.topology import node_lines
 
 #: Dangling road ends move onto another end or road within this distance (m).
 ROAD_SNAP_M = 1000.0
@@ -49,23 +52,21 @@ class Backbone:
     nodes : geopandas.GeoDataFrame
         Canonical node table (index ``node``), EPSG:4326.
     edges : geopandas.GeoDataFrame
-        Canonical edge table, both directions, EPSG:4326.
-    road_report, rail_report : SnapReport
-        What snapping changed in the roads and the railways.
-    stations : int
-        Railway stations placed on the rail network.
+        Canonical edge table, one row per direction of travel, EPSG:4326.
+    report : dict
+        Build figures: for the embedded backbone, what snapping changed in the roads and the
+        railways (:class:`network.topology.SnapReport`) and the stations placed.
+    source : str
+        ``"embedded"`` or the path of the OSM extract.
+    metric_crs : str
+        CRS for distances in this network's area (UTM 48N for Vietnam).
     """
 
     nodes: gpd.GeoDataFrame
     edges: gpd.GeoDataFrame
-    road_report: SnapReport
-    rail_report: SnapReport
-    stations: int
-
-    def report(self) -> dict:
-        """Return the build figures as a plain dict."""
-        return {"roads": asdict(self.road_report), "railways": asdict(self.rail_report),
-                "stations": self.stations}
+    report: dict
+    source: str = "embedded"
+    metric_crs: str = METRIC_CRS
 
 
 class _NodeIndex:
@@ -132,13 +133,17 @@ def _study_area() -> shapely.Geometry:
 
 
 def build_backbone(roads: gpd.GeoDataFrame | None = None,
-                   railways: gpd.GeoDataFrame | None = None) -> Backbone:
+                   railways: gpd.GeoDataFrame | None = None,
+                   dem_paths: Sequence[str | Path] | None = None) -> Backbone:
     """Build the base road and rail network of the embedded dataset.
 
     Parameters
     ----------
     roads, railways : geopandas.GeoDataFrame, optional
         Defaults: the ``roads`` and ``railways_osm`` layers of the embedded dataset.
+    dem_paths : sequence of path, optional
+        DEMs for the terrain of road edges, in priority order (default: the embedded SRTM tile,
+        then the coarse whole-region DEM).
 
     Returns
     -------
@@ -170,8 +175,49 @@ def build_backbone(roads: gpd.GeoDataFrame | None = None,
     edges = pd.concat([road_edges, rail_edges], ignore_index=True)
     edges, nodes, n_stations = _add_stations(edges, nodes, index)
     edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=METRIC_CRS).to_crs("EPSG:4326")
-    return Backbone(nodes=nodes, edges=edges, road_report=road_rep, rail_report=rail_rep,
-                    stations=n_stations)
+    edges = add_terrain(edges, dem_paths)
+    report = {"roads": asdict(road_rep), "railways": asdict(rail_rep), "stations": n_stations}
+    return Backbone(nodes=nodes, edges=edges, report=report)
+
+
+def backbone_from_osm(path: str | Path, *, bbox: tuple[float, float, float, float] | None = None,
+                      polygon: shapely.Geometry | None = None,
+                      dem_paths: Sequence[str | Path] | None = None) -> Backbone:
+    """Build the base network from an OSM extract (``.osm.pbf`` or ``.osm`` XML).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The extract, for example Geofabrik's ``vietnam-latest.osm.pbf``.
+    bbox : tuple, optional
+        (west, south, east, north) in degrees: keep only what lies inside.
+    polygon : shapely geometry, optional
+        Keep only what lies inside (EPSG:4326).
+    dem_paths : sequence of path, optional
+        DEMs for the terrain of road edges (default: the embedded ones).
+
+    Returns
+    -------
+    Backbone
+
+    Raises
+    ------
+    layers.osm.OsmReadError
+        If the file is missing, empty, corrupt, of an unsupported kind, holds no road, or does
+        not cover the bbox/polygon.
+    """
+    from layers.osm import metric_crs_for, read_osm
+    from network.from_osm import network_tables_from_osm
+
+    data = read_osm(path, bbox=bbox, polygon=polygon)
+    nodes, edges = network_tables_from_osm(data)
+    edges = add_terrain(edges, dem_paths)
+    crs = metric_crs_for(data.extent)
+    report = {"extent": list(data.extent), "road_edges": int((edges["mode"] == "road").sum()),
+              "rail_edges": int((edges["mode"] == "rail").sum()),
+              "water_edges": int((edges["mode"] == "water").sum())}
+    return Backbone(nodes=nodes, edges=edges, report=report, source=str(path),
+                    metric_crs=crs.to_string() if hasattr(crs, "to_string") else str(crs))
 
 
 def _gauge(rail_seg: gpd.GeoDataFrame) -> pd.Series:

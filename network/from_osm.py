@@ -33,9 +33,14 @@ Directions
     each carriageway, and an untagged single carriageway is safer kept two-way. Railways,
     waterways and transfers: both directions.
 
-Speeds
-    ``maxspeed_kmh`` is parsed from the ``maxspeed`` tag (:func:`parse_maxspeed`); operating
-    speeds and times are left missing for :mod:`corridors.timing` (or another module) to assign.
+Other columns
+    ``maxspeed_kmh`` is parsed from the ``maxspeed`` tag (:func:`parse_maxspeed`), ``lanes``
+    from ``lanes`` (:func:`parse_lanes`: a Python int where tagged, else None); design and
+    operating speeds, times and ``terrain`` are left missing for other modules to assign.
+    ``cost_vnd_truck`` is 0 on roads, railways and waterways and missing on transfers (their
+    handling cost is not in OSM). ``project`` and ``open_year`` are None (the base network),
+    ``schematic`` False (surveyed geometry). ``name`` and ``ref`` (e.g. ``QL.4D``) are kept
+    beside the canonical columns.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from layers.osm import OsmData, metric_crs_for
+from layers.osm import ROAD_SNAP_M, OsmData, metric_crs_for
 from network.schema import EDGE_COLUMNS, NODE_COLUMNS
 
 log = logging.getLogger(__name__)
@@ -73,7 +78,7 @@ NETWORK_RAILWAYS: tuple[str, ...] = ("rail", "narrow_gauge")
 #: Gauges (mm) of the schema's rail classes.
 METRE_MM, STANDARD_MM = 1000, 1435
 #: Farthest an aerodrome or border control may be from a road node to get a transfer edge (km).
-TRANSFER_REACH_KM = 5.0
+TRANSFER_REACH_KM = ROAD_SNAP_M / 1000.0
 #: Base of the id namespaces of non-road nodes (see the module docstring).
 ID_BASE = 10**12
 NAMESPACE = {"rail": 1, "water": 2, "airport_node": 3, "airport_way": 4,
@@ -282,7 +287,7 @@ def _road_edges(roads: gpd.GeoDataFrame) -> pd.DataFrame:
         raise ValueError("the OSM data hold no road edge (read_osm never returns such data)")
     base = _base_edges(roads, "road", roads["highway"].map(HIGHWAY_CLASS))
     base["maxspeed_kmh"] = [parse_maxspeed(v) for v in roads["maxspeed"]]
-    base["lanes"] = pd.array([parse_lanes(v) for v in roads["lanes"]], dtype="Int64")
+    base["lanes"] = pd.Series([parse_lanes(v) for v in roads["lanes"]], dtype=object)
     direction = np.array([_direction(o, j) for o, j in zip(roads["oneway"], roads["junction"],
                                                            strict=True)])
     forward = base[direction != "backward"]
@@ -324,18 +329,27 @@ def _water_edges(waterways: gpd.GeoDataFrame, navigable_only: bool) -> pd.DataFr
 
 
 def _transfer_edges(points: pd.DataFrame, road_nodes: pd.DataFrame, crs) -> pd.DataFrame:
-    """Transfer edges (both directions) from each point node to its nearest road node."""
+    """Transfer edges (both directions) from each airport or gate node to a road node.
+
+    The road node is the one :func:`layers.osm.read_osm` attached the point to (column
+    ``road_node``), else the nearest road node; either only within :data:`TRANSFER_REACH_KM`.
+    """
     if points.empty or road_nodes.empty:
         return pd.DataFrame()
     pts = gpd.GeoSeries(points["geometry"].to_numpy(), crs="EPSG:4326").to_crs(crs)
     road = gpd.GeoSeries(road_nodes["geometry"].to_numpy(), crs="EPSG:4326").to_crs(crs)
-    dist, idx = cKDTree(np.column_stack([road.x, road.y])).query(np.column_stack([pts.x, pts.y]))
+    _, idx = cKDTree(np.column_stack([road.x, road.y])).query(np.column_stack([pts.x, pts.y]))
+    target = road_nodes.index.to_numpy(np.int64)[idx]
+    attached = pd.array(points["road_node"], dtype="Int64")
+    usable = (~attached.isna() & pd.Series(attached).isin(road_nodes.index)).to_numpy()
+    target = np.where(usable, attached.to_numpy(dtype=np.int64, na_value=0), target)
+    road_pts = road.iloc[road_nodes.index.get_indexer(target)]
+    dist = pts.distance(road_pts.set_axis(pts.index)).to_numpy()
     near = dist <= TRANSFER_REACH_KM * 1000.0
     if (~near).any():
         log.warning("%d airport/gate node(s) farther than %.0f km from a road node: not linked",
                     int((~near).sum()), TRANSFER_REACH_KM)
-    road_ids = road_nodes.index.to_numpy(np.int64)[idx[near]]
-    sel = points[near]
+    sel, road_ids = points[near], target[near]
     lines = shapely.linestrings(np.stack([
         np.column_stack([sel["x"], sel["y"]]),
         road_nodes.loc[road_ids, ["x", "y"]].to_numpy()], axis=1))
@@ -357,8 +371,9 @@ def _finish_edges(edges: pd.DataFrame) -> gpd.GeoDataFrame:
         if col not in edges.columns:
             edges[col] = value
     edges["maxspeed_kmh"] = edges["maxspeed_kmh"].astype(float)
-    edges["lanes"] = (edges["lanes"] if "lanes" in edges.columns
-                      else pd.Series(pd.NA, index=edges.index)).astype("Int64")
+    lanes = edges["lanes"] if "lanes" in edges.columns else pd.Series(None, index=edges.index)
+    edges["lanes"] = pd.Series([None if _absent(n) else int(n) for n in lanes], dtype=object,
+                               index=edges.index)  # int where tagged, else None
     edges["cost_vnd_truck"] = np.where(transfer, np.nan, 0.0)
     edges["u"], edges["v"] = edges["u"].astype(np.int64), edges["v"].astype(np.int64)
     edges["key"] = edges.groupby(["u", "v"]).cumcount().astype(np.int64)
@@ -418,7 +433,7 @@ def _mark_stations(nodes: pd.DataFrame, data: OsmData) -> pd.DataFrame:
 def _point_nodes(points: gpd.GeoDataFrame, kind: str) -> pd.DataFrame:
     """Airport or gate nodes from aerodromes or border controls."""
     if points.empty:
-        return pd.DataFrame(columns=NODE_COLUMNS + ["geometry"])
+        return pd.DataFrame(columns=NODE_COLUMNS + ["geometry", "road_node"])
     osm_type = (points["osm_type"].astype(str) if "osm_type" in points.columns
                 else pd.Series("node", index=points.index))
     spaces = ("airport_" + osm_type) if kind == "airport" else pd.Series("gate", points.index)
@@ -428,7 +443,10 @@ def _point_nodes(points: gpd.GeoDataFrame, kind: str) -> pd.DataFrame:
         "x": points.geometry.x.to_numpy(), "y": points.geometry.y.to_numpy(), "kind": kind,
         "name": points["name"].to_numpy(object), "place_id": None,
         "source": [f"osm:{t}/{i}" for t, i in zip(osm_type, points["osm_id"], strict=True)],
-        "geometry": points.geometry.to_numpy()}, index=pd.Index(ids, name="node"))
+        "geometry": points.geometry.to_numpy(),
+        "road_node": (pd.array(points["road_node"], dtype="Int64") if "road_node" in points
+                      else pd.array([pd.NA] * len(points), dtype="Int64"))},
+        index=pd.Index(ids, name="node"))
 
 
 def _finish_nodes(nodes: pd.DataFrame) -> gpd.GeoDataFrame:

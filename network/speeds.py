@@ -428,7 +428,7 @@ def _text_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name not in frame.columns:
         return np.full(len(frame), "", dtype=object)
     col = frame[name]
-    return np.array(["" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+    return np.array(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
                      for v in col], dtype=object)
 
 

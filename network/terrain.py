@@ -417,8 +417,9 @@ def add_terrain(edges: gpd.GeoDataFrame, dem_paths: Sequence[str | Path] | None 
     dem_paths : sequence of str or pathlib.Path, optional
         DEMs in priority order; default :func:`dem_paths_default`.
     overwrite : bool
-        If False (default), edges that already have a terrain (e.g. set by a catalog entry) keep
-        it and get ``terrain_source`` ``"given"``; if True every road edge is reclassified.
+        If False (default), edges that already have a terrain (e.g. set by a catalog entry or an
+        earlier call) keep it, with their ``terrain_source`` where one is recorded, else
+        ``"given"``; if True every road edge is reclassified.
     step_m : float
         Spacing of the elevation samples, metres.
     thresholds : TerrainThresholds, optional
@@ -440,6 +441,9 @@ def add_terrain(edges: gpd.GeoDataFrame, dem_paths: Sequence[str | Path] | None 
     details = terrain_details(out.iloc[todo], dem_paths, step_m, thresholds)
     terrain = current.to_numpy(dtype=object).copy()
     source = np.where(keep, "given", "").astype(object)
+    if "terrain_source" in out.columns:  # a kept terrain keeps the DEM that decided it
+        before = out["terrain_source"].fillna("").astype(str).to_numpy(dtype=object)
+        source = np.where(keep & (before != ""), before, source).astype(object)
     terrain[todo] = details["terrain"].to_numpy()
     source[todo] = details["terrain_source"].to_numpy()
     out["terrain"] = terrain

@@ -67,8 +67,14 @@ def _road(edges: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return edges[edges["mode"] == "road"]
 
 
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` as objects with None for every missing value (to compare readers)."""
+    frame = frame.astype(object)
+    return frame.where(frame.notna(), None)
+
+
 def _to_xml(src: Path, dst: Path) -> Path:
-    """Convert an OSM file to OSM XML with pyosmium (format from the suffix)."""
+    """Convert an OSM file with pyosmium: to OSM XML, or to the format of ``dst``'s suffix."""
     osmium = pytest.importorskip("osmium")
     with osmium.SimpleWriter(str(dst)) as writer:
         for obj in osmium.FileProcessor(str(src)):
@@ -151,6 +157,8 @@ def test_helsinki_tables_follow_the_schema(helsinki_tables):
     assert edges[["speed_kmh_car", "speed_kmh_truck", "time_h_car", "time_h_truck"]].isna().all(
         axis=None)
     assert not edges["schematic"].any()
+    lanes = road["lanes"].dropna()
+    assert len(lanes) == 338 and all(type(n) is int for n in lanes)   # int where tagged
     assert edges["project"].isna().all() and edges["open_year"].isna().all()
     assert nodes.crs.to_epsg() == 4326 and edges.crs.to_epsg() == 4326
 
@@ -282,6 +290,90 @@ def test_airport_and_gate_transfers(helsinki):
     assert len(border) == 2 and border["length_km"].max() == pytest.approx(0.0, abs=1e-6)
     assert nodes.loc[border["u"].min(), "kind"] == "gate" or nodes.loc[
         border["v"].min(), "kind"] == "gate"
+
+
+def _synthetic_border_xml(path: Path) -> Path:
+    """A small OSM XML near Hữu Nghị: a trunk road through a border control, a dual-gauge
+    railway crossing it at grade, a station, an aerodrome area 2.2 km off the road, a river,
+    a residential street and a trunk closed to traffic (the last two are not kept)."""
+    nodes = {1: (106.70, 21.90), 2: (106.71, 21.90), 3: (106.72, 21.90), 4: (106.73, 21.90),
+             5: (106.74, 21.90), 10: (106.71, 21.89), 11: (106.71, 21.91), 12: (106.72, 21.91),
+             20: (106.728, 21.918), 21: (106.732, 21.918), 22: (106.732, 21.922),
+             23: (106.728, 21.922), 30: (106.70, 21.88), 31: (106.74, 21.88),
+             40: (106.70, 21.95), 41: (106.74, 21.95)}
+    node_tags = {3: {"barrier": "border_control", "name": "Cửa khẩu Thử"},
+                 12: {"railway": "station", "name": "Ga Thử"}}
+    ways = {100: ([1, 2, 3, 4, 5], {"highway": "trunk", "ref": "QL.1", "maxspeed": "80"}),
+            200: ([10, 2, 11, 12], {"railway": "rail", "gauge": "1000;1435"}),
+            300: ([20, 21, 22, 23, 20], {"aeroway": "aerodrome", "name": "Sân bay Thử",
+                                         "icao": "VVXX", "iata": "XXX"}),
+            400: ([30, 31], {"waterway": "river", "name": "Sông Thử", "CEMT": "III"}),
+            500: ([1, 40], {"highway": "residential"}),
+            600: ([40, 41], {"highway": "trunk", "access": "no"})}
+
+    def tags(t: dict) -> str:
+        return "".join(f'<tag k="{k}" v="{v}"/>' for k, v in t.items())
+
+    body = [f'<node id="{i}" lat="{y}" lon="{x}">{tags(node_tags.get(i, {}))}</node>'
+            for i, (x, y) in nodes.items()]
+    body += [f'<way id="{i}">' + "".join(f'<nd ref="{n}"/>' for n in nds) + tags(t) + "</way>"
+             for i, (nds, t) in ways.items()]
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?><osm version="0.6">'
+                    + "".join(body) + "</osm>", encoding="utf-8")
+    return path
+
+
+def test_synthetic_vietnam_extract(tmp_path):
+    data = read_osm(_synthetic_border_xml(tmp_path / "huu_nghi.osm"))
+    assert metric_crs_for(data.extent) == METRIC_CRS
+    roads = data.road_edges
+    assert list(roads["osm_id"]) == [100, 100, 100]            # split at the gate and at the
+    assert list(zip(roads["u"], roads["v"], strict=True)) == [(1, 3), (3, 4), (4, 5)]  # airport
+    assert data.border_controls.at[0, "road_node"] == 3
+    assert data.aerodromes.at[0, "road_node"] == 4
+    assert data.aerodromes.at[0, "osm_type"] == "way"
+    assert data.rail_stations.at[0, "rail_node"] == 12
+
+    nodes, edges = network_tables_from_osm(data)
+    road = _road(edges)
+    assert len(road) == 6 and set(road["class"]) == {"national"}
+    assert road["length_km"].sum() == pytest.approx(2 * 4 * 1.0326, rel=0.01)   # 0.01° lon
+    assert set(road["maxspeed_kmh"]) == {80.0}
+    rail = edges[edges["mode"] == "rail"]
+    assert len(rail) == 2 and set(rail["class"]) == {"dual"}
+    # the level crossing (OSM node 2) stays two nodes: no mode change without a transfer
+    assert 2 not in set(rail["u"])
+    assert nodes.loc[rail["u"].min(), "kind"] in ("junction", "station")
+    assert nodes.loc[nodes["kind"] == "station", "name"].tolist() == ["Ga Thử"]
+    water = edges[edges["mode"] == "water"]
+    assert len(water) == 2 and set(water["class"]) == {"river"}
+    transfer = edges[edges["mode"] == "transfer"].set_index("class")
+    assert transfer.loc["border", "length_km"].tolist() == pytest.approx([0.0, 0.0], abs=1e-6)
+    assert transfer.loc["road_air", "length_km"].tolist() == pytest.approx([2.214] * 2, rel=0.01)
+    gate = nodes[nodes["kind"] == "gate"]
+    assert gate["name"].tolist() == ["Cửa khẩu Thử"] and gate["source"].tolist() == [
+        "osm:node/3"]
+    airport = nodes[nodes["kind"] == "airport"]
+    assert airport["source"].tolist() == ["osm:way/300"]
+    assert set(edges["u"]) | set(edges["v"]) <= set(nodes.index)
+    # navigable_only keeps the river: it has a CEMT class
+    assert (network_tables_from_osm(data, navigable_only=True)[1]["mode"] == "water").sum() == 2
+
+
+def test_synthetic_extract_as_pbf(tmp_path):
+    xml = _synthetic_border_xml(tmp_path / "huu_nghi.osm")
+    from_xml = read_osm(xml)
+    from_pbf = read_osm(_to_xml(xml, tmp_path / "huu_nghi.osm.pbf"))   # pyosmium writes PBF
+    for name in ("road_edges", "railways", "waterways"):
+        a, b = getattr(from_xml, name), getattr(from_pbf, name)
+        assert list(zip(a["u"], a["v"], strict=True)) == list(zip(b["u"], b["v"], strict=True))
+    for name in ("aerodromes", "border_controls", "rail_stations"):
+        a, b = getattr(from_xml, name), getattr(from_pbf, name)
+        assert a["osm_id"].tolist() == b["osm_id"].tolist()
+        assert a["name"].tolist() == b["name"].tolist()
+        assert np.allclose(a.geometry.x, b.geometry.x) and np.allclose(a.geometry.y, b.geometry.y)
+    assert from_pbf.aerodromes.at[0, "icao"] == "VVXX"
+    assert from_pbf.waterways.at[0, "CEMT"] == "III"
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,6 +509,10 @@ def test_xml_matches_pbf(name, xml_dir, helsinki, test_pbf):
     xml = xml_dir / f"{name}.osm"
     from_pbf, from_xml = (helsinki if name == "Helsinki" else test_pbf), read_osm(xml)
     assert len(from_xml.road_edges) == len(from_pbf.road_edges)
+    for name in ("road_edges", "railways"):               # same rows, tags and geometries
+        a, b = getattr(from_pbf, name), getattr(from_xml, name)
+        assert _plain(a.drop(columns="geometry")).equals(_plain(b.drop(columns="geometry")))
+        assert a.geometry.geom_equals_exact(b.geometry, 1e-9).all()
     _, e_pbf = network_tables_from_osm(from_pbf)
     _, e_xml = network_tables_from_osm(from_xml)
     assert len(_road(e_xml)) == len(_road(e_pbf))

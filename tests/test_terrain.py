@@ -149,6 +149,9 @@ def test_add_terrain_keeps_given_values(tmp_path):
     assert "terrain_source" not in edges.columns
     again = add_terrain(edges, [steep], overwrite=True)
     assert list(again["terrain"]) == ["mountainous", "mountainous"]
+    # a second pass keeps both the classes and the DEMs that decided them
+    twice = add_terrain(out, [steep])
+    assert list(twice["terrain_source"]) == ["given", "steep.tif"]
 
 
 def test_sample_spacing():

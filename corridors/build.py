@@ -1,0 +1,244 @@
+"""Build the network of a year for a scenario, report its quality, and write it to disk.
+
+``corridors build`` calls :func:`build_network` then :func:`write_network`. Backbones (the slow
+part: snapping the embedded roads, or reading an OSM extract) are cached on disk by a hash of
+their inputs, so that the 2025 and 2030 networks, and every scenario, share one backbone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from corridors import __version__
+from corridors.catalog import Catalog, load_catalog
+from corridors.network_inputs import NotModelled, facilities, link_specs
+from corridors.quality import quality_report
+from corridors.scenario import BASE, Scenario, apply_scenario
+from layers.attribution import attribution_text
+from layers.datadir import data_dir
+from network.backbone import Backbone, backbone_from_osm, build_backbone
+from network.build import NetworkTables, build_tables
+from network.graph import ordered_edge_columns, to_graph, write_gpkg, write_graphml
+from network.specs import Facility, LinkSpec
+
+#: Environment variable for the cache folder (default ``~/.cache/corridors``).
+CACHE_ENV = "CORRIDORS_CACHE_DIR"
+#: Bump when the backbone code changes in a way that invalidates cached backbones.
+BACKBONE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """A built network and what was learned building it.
+
+    Attributes
+    ----------
+    year : int
+    scenario : Scenario
+    tables : NetworkTables
+    backbone : Backbone
+    catalog : Catalog
+        The catalog as the scenario changed it.
+    specs : list of LinkSpec
+    facilities : list of Facility
+    not_modelled : list of NotModelled
+    outside : list of str
+        Catalog items left out because they lie outside an OSM extract.
+    report : dict
+        The quality report (:func:`corridors.quality.quality_report`).
+    provenance : dict
+    """
+
+    year: int
+    scenario: Scenario
+    tables: NetworkTables
+    backbone: Backbone
+    catalog: Catalog
+    specs: list[LinkSpec]
+    facilities: list[Facility]
+    not_modelled: list[NotModelled]
+    outside: list[str]
+    report: dict
+    provenance: dict
+
+
+def cache_dir() -> Path:
+    """Return the cache folder, creating it."""
+    path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "corridors")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def file_hash(path: str | Path) -> str:
+    """Return the SHA-256 of a file's content."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _backbone_key(osm: Path | None, bbox, dem_paths) -> str:
+    h = hashlib.sha256(f"{BACKBONE_FORMAT}|{__version__}|{bbox}".encode())
+    inputs = [osm] if osm else [data_dir() / "region.gpkg"]
+    inputs += [Path(p) for p in dem_paths] if dem_paths else [
+        data_dir() / "srtm3_N21E105.tif", data_dir() / "dem_5arcmin.tif"]
+    for p in inputs:
+        h.update(file_hash(p).encode())
+    return h.hexdigest()[:24]
+
+
+def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
+                  dem_paths: list | None = None, use_cache: bool = True) -> Backbone:
+    """Return the embedded backbone or that of an OSM extract, from the cache when possible.
+
+    The cache key is a hash of the inputs' content (the extract or the embedded roads, the
+    DEMs, the bounding box and the toolkit version).
+    """
+    osm = Path(osm) if osm else None
+    if osm is not None and not osm.exists():
+        from layers.osm import OsmReadError
+        raise OsmReadError(f"{osm}: no such file")
+    key = _backbone_key(osm, bbox, dem_paths) if use_cache else None
+    path = cache_dir() / f"backbone-{key}.pkl" if key else None
+    if path and path.exists():
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    bb = (backbone_from_osm(osm, bbox=bbox, dem_paths=dem_paths) if osm
+          else build_backbone(dem_paths=dem_paths))
+    if path:
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(bb, fh)
+        os.replace(tmp, path)
+    return bb
+
+
+def _inside_extract(backbone: Backbone, fac: list[Facility], specs: list[LinkSpec]
+                    ) -> tuple[list[Facility], list[LinkSpec], list[str]]:
+    """Keep the catalog items that lie inside an OSM extract's road network (+ 25 km)."""
+    roads = backbone.nodes.loc[backbone.nodes.index.isin(
+        backbone.edges.loc[backbone.edges["mode"] == "road", "u"])]
+    hull = gpd.GeoSeries([shapely.MultiPoint(list(zip(roads["x"], roads["y"], strict=True))
+                                             ).convex_hull], crs="EPSG:4326")
+    area = hull.to_crs(backbone.metric_crs).buffer(25_000).to_crs("EPSG:4326").iloc[0]
+    keep_f = [f for f in fac if area.contains(shapely.Point(f.lon, f.lat))]
+    keep_s = [s for s in specs if s.upgrades or all(area.contains(shapely.Point(p))
+                                                    for p in s.points)]
+    outside = [f.id for f in fac if f not in keep_f] + [s.id for s in specs if s not in keep_s]
+    return keep_f, keep_s, outside
+
+
+def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Path | None = None,
+                  bbox: tuple | None = None, catalog_path: str | Path | None = None,
+                  dem_paths: list | None = None, base_year: int = 2025,
+                  use_cache: bool = True) -> BuildResult:
+    """Build the network of ``year`` under a scenario, with its quality report.
+
+    Parameters
+    ----------
+    year : int
+        Year of the network (2000-2060).
+    scenario : Scenario, optional
+        Default: the catalogs as shipped.
+    osm : path, optional
+        An OSM extract to use instead of the embedded backbone.
+    bbox : tuple, optional
+        (west, south, east, north) degrees to cut the extract to.
+    catalog_path : path, optional
+        Another catalog folder.
+    dem_paths : list of path, optional
+        DEMs for terrain (user tiles first); default the embedded ones.
+    base_year : int, default 2025
+        The report lists what the network gained since this year.
+    use_cache : bool, default True
+        Reuse a cached backbone.
+
+    Returns
+    -------
+    BuildResult
+    """
+    scenario = scenario or BASE
+    cat = apply_scenario(scenario, catalog_path) if scenario is not BASE else load_catalog(
+        catalog_path)
+    fac, left_out = facilities(cat)
+    specs, not_modelled = link_specs(cat, fac)
+    backbone = load_backbone(osm, bbox, dem_paths, use_cache)
+    outside: list[str] = []
+    if osm:
+        fac, specs, outside = _inside_extract(backbone, fac, specs)
+    tables = build_tables(backbone, fac, specs, year, dem_paths=dem_paths,
+                          speed_overrides=scenario.speeds or None)
+    provenance = {
+        "toolkit": f"corridors {__version__}",
+        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "year": year, "scenario": scenario.name,
+        "scenario_file": str(scenario.path) if scenario.path else "",
+        "scenario_sha256": file_hash(scenario.path) if scenario.path else "",
+        "network_source": backbone.source,
+        "osm_sha256": file_hash(osm) if osm else "",
+        "catalog": str(catalog_path or data_dir() / "catalog"),
+        "attribution": attribution_text(),
+    }
+    report = quality_report(tables, backbone, cat, specs, [*not_modelled, *left_out], outside,
+                            base_year=base_year, provenance=provenance)
+    return BuildResult(year, scenario, tables, backbone, cat, specs, fac,
+                       [*not_modelled, *left_out], outside, report, provenance)
+
+
+def output_stem(year: int, scenario: Scenario) -> str:
+    """Return the file stem of a build: ``network_2030`` or ``network_2030_<scenario>``."""
+    return f"network_{year}" if scenario.name == "base" else f"network_{year}_{scenario.name}"
+
+
+def write_network(result: BuildResult, out_dir: str | Path, force: bool = False) -> list[Path]:
+    """Write a build: GeoPackage (nodes, edges, provenance), GraphML and the quality report.
+
+    Files are written to temporary names and moved into place, so a failed write leaves no
+    half-written file. Existing files are replaced only with ``force``.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written.
+
+    Raises
+    ------
+    FileExistsError
+        If an output exists and ``force`` is False.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = output_stem(result.year, result.scenario)
+    paths = [out / f"{stem}.gpkg", out / f"{stem}.graphml", out / f"quality_{stem[8:]}.json",
+             out / f"quality_{stem[8:]}.md"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise FileExistsError(", ".join(str(p) for p in existing) + " exist(s): pass --force to "
+                              "replace, or choose another --out")
+    t = result.tables
+    edges = t.edges[[c for c in ordered_edge_columns(t.edges) if c in t.edges.columns]]
+    nodes = t.nodes.reset_index()
+    prov = pd.DataFrame({"key": list(result.provenance), "value": [str(v) for v in
+                                                                    result.provenance.values()]})
+    write_gpkg(paths[0], {"nodes": nodes, "edges": edges, "provenance": prov})
+    G = to_graph(t.nodes, t.edges, year=result.year, scenario=result.scenario.name,
+                 attribution=result.provenance["attribution"])
+    write_graphml(G, paths[1])
+    from corridors.quality import quality_markdown
+    for path, text in ((paths[2], json.dumps(result.report, ensure_ascii=False, indent=2)),
+                       (paths[3], quality_markdown(result.report))):
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    return paths

@@ -1,0 +1,187 @@
+"""Scenario files: delay, drop or add projects and override speeds.
+
+A scenario is a YAML file::
+
+    name: sgr-late                     # required, used in output names
+    description: Standard-gauge railway opens in 2033, Sa Pa airport dropped
+    projects:
+      delay: {a3_3_01: 2033}           # project id -> new opening year
+      drop: [a3_4_04]                  # project ids left out of every year
+      add:                             # new entries in the form of projects.yaml
+        - id: s_my_bypass
+          ...
+    speeds:                            # km/h, see network.speeds.assign_speeds
+      class: {national: 45}
+      project: {a3_1_01: 70}
+
+The 2025 and 2030 networks of a scenario come from the same code path as the base: the scenario
+changes the catalog, then the network of each year is built from the changed catalog. Every
+problem is reported at once with file, entry and field, like the catalogs.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from corridors.catalog import Catalog, RawCatalog, build_catalog, read_raw
+from corridors.diagnostics import InputError, Problem
+from corridors.timing import YEAR_MAX, YEAR_MIN
+from corridors.validation import validate_raw
+
+_KEYS = {"name", "description", "projects", "speeds"}
+_PROJECT_KEYS = {"delay", "drop", "add"}
+_SPEED_KEYS = {"class", "project", "source"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed scenario file.
+
+    Attributes
+    ----------
+    name : str
+    description : str
+    delay : dict
+        Project id to opening year.
+    drop : tuple of str
+        Project ids left out.
+    add : tuple of dict
+        New project entries (catalog form).
+    speeds : dict
+        Speed overrides (km/h) by ``class``, ``project`` or ``source``.
+    path : pathlib.Path or None
+        The file it was read from.
+    """
+
+    name: str
+    description: str = ""
+    delay: dict[str, int] = field(default_factory=dict)
+    drop: tuple[str, ...] = ()
+    add: tuple[dict[str, Any], ...] = ()
+    speeds: dict[str, dict[str, float]] = field(default_factory=dict)
+    path: Path | None = None
+
+
+BASE = Scenario(name="base", description="the catalogs as shipped")
+
+
+def read_scenario(path: str | Path) -> Scenario:
+    """Read and check the structure of a scenario file.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, not YAML, or malformed; every problem is listed.
+    """
+    path = Path(path)
+    f = path.name
+    problems: list[Problem] = []
+
+    def bad(entry: str, fld: str, msg: str) -> None:
+        problems.append(Problem(f, entry, fld, msg))
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError([Problem(str(path), "-", "-", "file not found")], "the scenario") from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem(f, "-", "-", f"not valid YAML: {exc}")], "the scenario") from None
+    if not isinstance(doc, dict):
+        raise InputError([Problem(f, "-", "-", "a scenario must be a mapping")], "the scenario")
+    for key in set(doc) - _KEYS:
+        bad("-", key, f"unknown key; allowed: {', '.join(sorted(_KEYS))}")
+    name = doc.get("name")
+    if not isinstance(name, str) or not name.strip():
+        bad("-", "name", "missing: give the scenario a name")
+        name = path.stem
+    projects = doc.get("projects") or {}
+    if not isinstance(projects, dict):
+        bad("-", "projects", "must be a mapping with delay, drop and/or add")
+        projects = {}
+    for key in set(projects) - _PROJECT_KEYS:
+        bad("projects", key, f"unknown key; allowed: {', '.join(sorted(_PROJECT_KEYS))}")
+    delay = projects.get("delay") or {}
+    if not isinstance(delay, dict):
+        bad("projects", "delay", "must map project ids to years")
+        delay = {}
+    for pid, year in delay.items():
+        if isinstance(year, bool) or not isinstance(year, int) or not YEAR_MIN <= year <= YEAR_MAX:
+            bad(str(pid), "projects.delay", f"year must be a whole year in {YEAR_MIN}-{YEAR_MAX}, "
+                f"got {year!r}")
+    drop = projects.get("drop") or []
+    if not isinstance(drop, list):
+        bad("projects", "drop", "must be a list of project ids")
+        drop = []
+    add = projects.get("add") or []
+    if not isinstance(add, list) or not all(isinstance(e, dict) for e in add):
+        bad("projects", "add", "must be a list of project entries (the form of projects.yaml)")
+        add = []
+    speeds = doc.get("speeds") or {}
+    if not isinstance(speeds, dict):
+        bad("-", "speeds", "must be a mapping of class/project/source to km/h")
+        speeds = {}
+    for key, table in speeds.items():
+        if key not in _SPEED_KEYS:
+            bad("speeds", key, f"unknown key; allowed: {', '.join(sorted(_SPEED_KEYS))}")
+            continue
+        if not isinstance(table, dict):
+            bad("speeds", key, "must map names to km/h")
+            continue
+        for k, v in table.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not 1 <= v <= 400:
+                bad(str(k), f"speeds.{key}", f"must be a speed in km/h (1-400), got {v!r}")
+    if problems:
+        raise InputError(problems, f"the scenario {path}")
+    return Scenario(name=name.strip(), description=str(doc.get("description") or ""),
+                    delay={str(k): v for k, v in delay.items()},
+                    drop=tuple(str(p) for p in drop), add=tuple(add),
+                    speeds={k: dict(v) for k, v in speeds.items()}, path=path)
+
+
+def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -> Catalog:
+    """Return the catalog as the scenario changes it.
+
+    Parameters
+    ----------
+    scenario : Scenario
+    catalog_path : path, optional
+        Catalog folder or file (default: the shipped catalog).
+
+    Raises
+    ------
+    InputError
+        If the scenario names an unknown project, or an added entry is invalid (problems carry
+        the scenario file's name).
+    """
+    raw = read_raw(catalog_path)
+    f = scenario.path.name if scenario.path else scenario.name
+    ids = {e.get("id") for _, e in raw.entries["projects"]}
+    problems = []
+    for pid in scenario.delay:
+        if pid not in ids:
+            problems.append(Problem(f, pid, "projects.delay", "unknown project id"))
+    for pid in scenario.drop:
+        if pid not in ids:
+            problems.append(Problem(f, pid, "projects.drop", "unknown project id"))
+    entries = []
+    for fname, e in raw.entries["projects"]:
+        if e.get("id") in scenario.drop:
+            continue
+        if e.get("id") in scenario.delay:
+            e = copy.deepcopy(e)
+            e["open_year"] = scenario.delay[e["id"]]
+            e["open_year_basis"] = "fact"  # a scenario year overrides the plan's
+            e["status_source"] = f"scenario {scenario.name}: delayed"
+        entries.append((fname, e))
+    entries += [(f, copy.deepcopy(e)) for e in scenario.add]
+    changed = RawCatalog(entries={**raw.entries, "projects": entries}, provinces=raw.provinces,
+                         problems=list(raw.problems), files=raw.files)
+    problems += [p for p in validate_raw(changed) if p.severity == "error"]
+    if problems:
+        raise InputError(problems, f"the scenario {scenario.path or scenario.name}")
+    return build_catalog(changed)

@@ -1,0 +1,120 @@
+"""The networkx graph of the canonical tables, and its GeoPackage and GraphML files."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+import pyogrio
+
+from network.schema import EDGE_COLUMNS
+
+
+def to_graph(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, **graph_attrs) -> nx.MultiDiGraph:
+    """Build a MultiDiGraph following OSMnx conventions from canonical tables.
+
+    Parameters
+    ----------
+    nodes : geopandas.GeoDataFrame
+        Node table indexed by node id, with ``x`` and ``y`` (degrees).
+    edges : geopandas.GeoDataFrame
+        Edge table with ``u`` and ``v`` (one row per direction of travel).
+    **graph_attrs
+        Stored in ``G.graph`` (for example ``year``, ``scenario``).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        ``G.graph["crs"]`` is ``"EPSG:4326"``; node attributes are the node columns; edge
+        attributes the edge columns, ``geometry`` a shapely LineString.
+    """
+    G = nx.MultiDiGraph(crs="EPSG:4326", **graph_attrs)
+    node_cols = [c for c in nodes.columns if c != "geometry"]
+    for nid, row in zip(nodes.index, nodes[node_cols].itertuples(index=False), strict=True):
+        G.add_node(int(nid), **{k: v for k, v in zip(node_cols, row, strict=True)
+                                if v is not None and not (isinstance(v, float) and pd.isna(v))})
+    cols = [c for c in edges.columns if c not in ("u", "v", "key")]
+    for u, v, row in zip(edges["u"], edges["v"], edges[cols].itertuples(index=False),
+                         strict=True):
+        attrs = {k: val for k, val in zip(cols, row, strict=True)
+                 if val is not None and not (isinstance(val, float) and pd.isna(val))}
+        G.add_edge(int(u), int(v), **attrs)
+    return G
+
+
+def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
+    """Return the edge table of a graph built by :func:`to_graph` (keys as assigned)."""
+    rows = [{"u": u, "v": v, "key": k, **d} for u, v, k, d in G.edges(keys=True, data=True)]
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=G.graph.get("crs", "EPSG:4326"))
+
+
+def _atomic_path(path: Path) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)
+    return Path(tmp)
+
+
+def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
+    """Write layers to a GeoPackage atomically (a failed write leaves no file behind).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The GeoPackage to write; replaced only when every layer was written.
+    layers : dict
+        Layer name to GeoDataFrame, or to a DataFrame for a table without geometry.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    path = Path(path)
+    tmp = _atomic_path(path)
+    try:
+        for name, frame in layers.items():
+            if isinstance(frame, gpd.GeoDataFrame):
+                out = frame.reset_index() if frame.index.name else frame
+                out.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+            else:
+                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_graphml(G: nx.MultiDiGraph, path: str | Path) -> Path:
+    """Write the graph as GraphML (geometries as WKT, booleans and numbers kept), atomically."""
+    path = Path(path)
+    H = G.copy()
+    for _, _, d in H.edges(data=True):
+        for k, v in list(d.items()):
+            if k == "geometry":
+                d[k] = v.wkt
+            elif not isinstance(v, str | int | float | bool):
+                d[k] = str(v)
+    for _, d in H.nodes(data=True):
+        for k, v in list(d.items()):
+            if not isinstance(v, str | int | float | bool):
+                d[k] = str(v)
+    H.graph = {k: v for k, v in H.graph.items() if isinstance(v, str | int | float | bool)}
+    tmp = _atomic_path(path)
+    try:
+        nx.write_graphml(H, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def ordered_edge_columns(edges: pd.DataFrame) -> list[str]:
+    """Return the canonical columns first, then any extra ones, then geometry."""
+    extra = [c for c in edges.columns if c not in EDGE_COLUMNS and c != "geometry"]
+    return [*EDGE_COLUMNS, *extra, "geometry"]
