@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,11 +202,26 @@ def output_stem(year: int, scenario: Scenario) -> str:
     return f"network_{year}" if scenario.name == "base" else f"network_{year}_{scenario.name}"
 
 
+def output_paths(year: int, scenario: Scenario, out_dir: str | Path, force: bool = False
+                 ) -> list[Path]:
+    """Return the files a build writes; raise FileExistsError if any exists and not ``force``."""
+    out = Path(out_dir)
+    stem = output_stem(year, scenario)
+    paths = [out / f"{stem}.gpkg", out / f"{stem}.graphml", out / f"quality_{stem[8:]}.json",
+             out / f"quality_{stem[8:]}.md"]
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise FileExistsError(", ".join(str(p) for p in existing) + " already exist(s): pass "
+                              "--force to replace, or choose another --out")
+    return paths
+
+
 def write_network(result: BuildResult, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write a build: GeoPackage (nodes, edges, provenance), GraphML and the quality report.
 
-    Files are written to temporary names and moved into place, so a failed write leaves no
-    half-written file. Existing files are replaced only with ``force``.
+    Files are written to a temporary folder and moved into place only when all were written,
+    so a failed write leaves the output folder as it was. Existing files are replaced only
+    with ``force``.
 
     Returns
     -------
@@ -218,27 +234,25 @@ def write_network(result: BuildResult, out_dir: str | Path, force: bool = False)
         If an output exists and ``force`` is False.
     """
     out = Path(out_dir)
+    paths = output_paths(result.year, result.scenario, out, force)
     out.mkdir(parents=True, exist_ok=True)
-    stem = output_stem(result.year, result.scenario)
-    paths = [out / f"{stem}.gpkg", out / f"{stem}.graphml", out / f"quality_{stem[8:]}.json",
-             out / f"quality_{stem[8:]}.md"]
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise FileExistsError(", ".join(str(p) for p in existing) + " exist(s): pass --force to "
-                              "replace, or choose another --out")
     t = result.tables
     edges = t.edges[[c for c in ordered_edge_columns(t.edges) if c in t.edges.columns]]
     nodes = t.nodes.reset_index()
     prov = pd.DataFrame({"key": list(result.provenance), "value": [str(v) for v in
                                                                     result.provenance.values()]})
-    write_gpkg(paths[0], {"nodes": nodes, "edges": edges, "provenance": prov})
-    G = to_graph(t.nodes, t.edges, year=result.year, scenario=result.scenario.name,
-                 attribution=result.provenance["attribution"])
-    write_graphml(G, paths[1])
     from corridors.quality import quality_markdown
-    for path, text in ((paths[2], json.dumps(result.report, ensure_ascii=False, indent=2)),
-                       (paths[3], quality_markdown(result.report))):
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+
+    # stage every file, then move them into place: a failure leaves the folder as it was
+    with tempfile.TemporaryDirectory(dir=out, prefix=".build-") as tmp:
+        staged = [Path(tmp) / p.name for p in paths]
+        write_gpkg(staged[0], {"nodes": nodes, "edges": edges, "provenance": prov})
+        G = to_graph(t.nodes, t.edges, year=result.year, scenario=result.scenario.name,
+                     attribution=result.provenance["attribution"])
+        write_graphml(G, staged[1])
+        staged[2].write_text(json.dumps(result.report, ensure_ascii=False, indent=2),
+                             encoding="utf-8")
+        staged[3].write_text(quality_markdown(result.report), encoding="utf-8")
+        for src, dst in zip(staged, paths, strict=True):
+            os.replace(src, dst)
     return paths

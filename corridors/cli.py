@@ -174,6 +174,71 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
     _emit(frame, fmt, ["id", "kind", "stops"])
 
 
+@main.command("build")
+@click.option("--year", required=True, type=click.IntRange(2000, 2060),
+              help="Year of the network (2000-2060).")
+@click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Scenario file (YAML): delays, drops, additions, speeds.")
+@click.option("--osm", type=click.Path(path_type=Path),
+              help="OSM extract (.osm.pbf or .osm) to use instead of the embedded backbone.")
+@click.option("--bbox", nargs=4, type=float, metavar="W S E N",
+              help="Cut the OSM extract to this box (degrees).")
+@click.option("--dem", "dems", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="DEM GeoTIFF or folder of tiles for terrain (repeatable; before the embedded).")
+@catalog_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("corridors-out"), show_default=True, help="Output folder.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@click.option("--no-cache", is_flag=True, help="Rebuild the backbone instead of reusing it.")
+def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, bbox, dems,
+              catalog_path: Path | None, out_dir: Path, force: bool, no_cache: bool) -> None:
+    """Build the network of a year and write it with its quality report.
+
+    Writes OUT/network_YEAR[_SCENARIO].gpkg (layers nodes, edges, provenance), the same as
+    GraphML, and quality_YEAR[_SCENARIO].json/.md.
+
+    \b
+    Examples:
+      corridors build --year 2025
+      corridors build --year 2030 --scenario late-sgr.yaml --out results/
+      corridors build --year 2030 --osm vietnam-latest.osm.pbf --bbox 102 20 108.2 23.5
+    """
+    from corridors.build import build_network, output_paths, write_network
+    from corridors.scenario import BASE, read_scenario
+    from layers.osm import OsmReadError
+
+    dem_paths = [*dems, *_default_dems()] if dems else None
+    try:
+        scenario = read_scenario(scenario_path) if scenario_path else BASE
+        output_paths(year, scenario, out_dir, force)  # refuse early, before the work
+        result = build_network(year, scenario, osm=osm, bbox=tuple(bbox) if bbox else None,
+                               catalog_path=catalog_path, dem_paths=dem_paths,
+                               use_cache=not no_cache)
+        paths = write_network(result, out_dir, force=force)
+    except (InputError, OsmReadError, FileExistsError) as exc:
+        raise click.ClickException(str(exc)) from None
+    rep = result.report
+    click.echo(f"network {year} ({result.scenario.name}) from {rep['network_source']}: "
+               f"{rep['nodes']} nodes, {rep['edges']} edges")
+    for r in rep["km_by_mode_class"]:
+        click.echo(f"  {r['mode']:9s} {r['class']:14s} {r['length_km']:10,.1f} km")
+    reach = rep["reachability_by_road_from_ha_noi"]
+    click.echo(f"reachable by road from Hà Nội: {reach['checked'] - len(reach['unreachable'])} of "
+               f"{reach['checked']}" + "".join(f"\n  not reachable: {u['id']}"
+                                               for u in reach["unreachable"]))
+    if rep["catalog"]["outside_extract"]:
+        click.echo(f"warning: {len(rep['catalog']['outside_extract'])} catalog items lie outside "
+                   "the OSM extract and were left out", err=True)
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+def _default_dems() -> list[Path]:
+    from network.terrain import dem_paths_default
+
+    return dem_paths_default()
+
+
 @main.command("info")
 @catalog_option
 def info_cmd(catalog_path: Path | None) -> None:

@@ -198,6 +198,9 @@ class _Builder:
         point_node: dict[tuple[int, int], int] = {}
         to_wgs = Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
 
+        def to_wgs_xy(xy: np.ndarray) -> np.ndarray:
+            return np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+
         def node_at(pt: Point) -> int:
             key = (round(pt.x), round(pt.y))
             if key not in point_node:
@@ -217,7 +220,7 @@ class _Builder:
                 share = (ends[k + 1] - ends[k]) / line.length if line.length else 0
                 pieces.append({**rec, "u": at_node[k], "v": at_node[k + 1],
                                "length_km": rec["length_km"] * share,
-                               "geometry": shapely.ops.transform(to_wgs.transform, piece)})
+                               "geometry": shapely.transform(piece, to_wgs_xy)})
         for nid, on, _row, mode, cls in joins:
             target = node_at(on) if 0 < base_m[_row].project(on) < base_m[_row].length else (
                 int(base.at[_row, "u"]) if base_m[_row].project(on) == 0

@@ -1,9 +1,10 @@
 """The embedded backbone: national and provincial roads and OSM railways as a routable network.
 
 The roads come from the giaothong dataset (national, provincial and district roads, no
-expressways), the railways from OSM (2018), clipped to the study provinces (the raw layer also
-holds Chinese lines). Gauge comes from the named giaothong railway lines: the Hà Nội – Lạng Sơn
-(Đồng Đăng) line is dual gauge (1,000/1,435 mm), the others metre gauge. Railway stations of OSM
+expressways), clipped to the 21 study provinces plus 20 km; the railways from OSM (2018), clipped
+to the study provinces (the raw layer also holds Chinese lines). Gauge comes from the named
+giaothong railway lines: the Hà Nội – Lạng Sơn (Đồng Đăng) line is dual gauge (1,000/1,435 mm),
+the others metre gauge. Railway stations of OSM
 become station nodes on the rail network, each joined to the nearest road node by a road↔rail
 transfer. Expressways and planned links are inserted later from the catalog
 (:mod:`network.assemble`).
@@ -33,6 +34,9 @@ ROAD_SNAP_M = 1000.0
 ROAD_BRIDGE_M = 5000.0
 RAIL_SNAP_M = 500.0
 RAIL_BRIDGE_M = 2000.0
+#: Roads are kept up to this distance (m) outside the 21 provinces (routes that leave and
+#: re-enter the study area stay whole).
+ROAD_MARGIN_M = 20_000.0
 #: A station farther than this from the railway (m) is left out.
 STATION_MAX_M = 1500.0
 #: Rail segments within this distance (m) of a named giaothong line take its gauge.
@@ -153,14 +157,18 @@ def build_backbone(roads: gpd.GeoDataFrame | None = None,
     roads = read_layer("roads") if roads is None else roads
     railways = read_layer("railways_osm") if railways is None else railways
     index = _NodeIndex()
+    area = _study_area()
 
-    road_seg, road_rep = node_lines(roads, ROAD_SNAP_M, ROAD_BRIDGE_M)
+    roads_m = roads.to_crs(METRIC_CRS)
+    roads_m = roads_m[roads_m.intersects(area.buffer(ROAD_MARGIN_M))].copy()
+    roads_m["geometry"] = roads_m.geometry.intersection(area.buffer(ROAD_MARGIN_M))
+    roads_m = roads_m[~roads_m.geometry.is_empty]
+    road_seg, road_rep = node_lines(roads_m, ROAD_SNAP_M, ROAD_BRIDGE_M)
     is_conn = road_seg["snap_connector"].fillna(False).astype(bool)
     road_cls = road_seg["level"].map(LEVEL_CLASS).where(~is_conn, "connector").fillna("national")
     road_src = ("giaothong:" + road_seg["source_id"].astype(str)).where(~is_conn, "backbone:snap")
     road_edges = _segments_to_edges(road_seg, index, "road", "road", road_cls, road_src)
 
-    area = _study_area()
     rail_m = railways.to_crs(METRIC_CRS)
     rail_m = rail_m[rail_m.intersects(area)].copy()
     rail_m["geometry"] = rail_m.geometry.intersection(area)

@@ -42,3 +42,17 @@ def append_entry(folder: Path, file: str, entry: dict) -> None:
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     doc[CATALOG_FILES[file]].append(entry)
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """Keep built backbones in a cache of the test session, not the user's."""
+    import os
+
+    old = os.environ.get("CORRIDORS_CACHE_DIR")
+    os.environ["CORRIDORS_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("CORRIDORS_CACHE_DIR", None)
+    else:
+        os.environ["CORRIDORS_CACHE_DIR"] = old

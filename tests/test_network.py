@@ -1,0 +1,144 @@
+"""Invariants a planner relies on, on the embedded default network of 2025 and 2030."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+
+from corridors.build import build_network
+from network.graph import to_graph
+
+
+@pytest.fixture(scope="module")
+def net25():
+    return build_network(2025)
+
+
+@pytest.fixture(scope="module")
+def net30():
+    return build_network(2030)
+
+
+def _project_edges(result, pid):
+    e = result.tables.edges
+    return e[e["project"] == pid]
+
+
+def test_projects_appear_in_their_opening_year_and_not_before(net25, net30):
+    drawn = [s for s in net30.specs if not s.upgrades and s.id in net30.tables.assembly.links]
+    assert len(drawn) >= 30
+    for s in drawn:
+        in25 = len(_project_edges(net25, s.id)) > 0
+        assert len(_project_edges(net30, s.id)) > 0, s.id
+        assert in25 == (s.open_year <= 2025), (s.id, s.open_year)
+
+
+def test_a_project_opens_exactly_in_its_year(net25):
+    assert _project_edges(net25, "a3_1_01").empty  # Chợ Mới – Bắc Kạn opens in 2026
+    net26 = build_network(2026)
+    assert not _project_edges(net26, "a3_1_01").empty
+
+
+def test_2030_holds_every_2025_road(net25, net30):
+    def road_km(result):
+        e = result.tables.edges
+        roads = e[(e["mode"] == "road") & e["source"].str.startswith("giaothong:")]
+        return roads.groupby("source")["length_km"].sum()
+
+    km25, km30 = road_km(net25), road_km(net30)
+    assert set(km25.index) == set(km30.index)
+    assert km30.loc[km25.index].to_numpy() == pytest.approx(km25.to_numpy(), rel=1e-9)
+    links25 = set(net25.tables.assembly.links)
+    assert links25 <= set(net30.tables.assembly.links)
+
+
+def test_lengths_match_official_lengths(net30):
+    checked = 0
+    for s in net30.specs:
+        if s.length_km and s.id in net30.tables.assembly.links:
+            km = _project_edges(net30, s.id)["length_km"].sum() / 2  # both directions
+            assert km == pytest.approx(s.length_km, rel=0.02), s.id
+            checked += 1
+    assert checked >= 15
+
+
+def test_no_isolated_gate_in_2025(net25):
+    reach = net25.report["reachability_by_road_from_ha_noi"]
+    assert reach["unreachable"] == []
+    nodes = net25.tables.nodes
+    gates = nodes[nodes["kind"] == "gate"]
+    assert len(gates) == 25
+    assert reach["checked"] >= 55
+
+
+def test_widening_raises_the_design_speed_in_its_year(net25, net30):
+    def speeds(result):
+        e = _project_edges(result, "e_yen_bai_lao_cai")
+        return e["design_speed_kmh"].unique(), e["speed_kmh_car"].mean()
+
+    (d25,), v25 = speeds(net25)
+    (d30,), v30 = speeds(net30)
+    assert (d25, d30) == (80, 100)
+    assert v30 > v25
+
+
+def test_every_edge_has_speeds_and_times(net30):
+    e = net30.tables.edges
+    for col in ("time_h_car", "time_h_truck", "speed_kmh_car", "speed_kmh_truck"):
+        assert e[col].notna().all() and (e[col] > 0).all(), col
+    assert (e["time_h_truck"] >= e["time_h_car"] - 1e-12).all()
+    assert set(e["mode"]) == {"road", "rail", "water", "air", "transfer"}
+    assert set(e.loc[e["mode"] == "road", "terrain"]) <= {"flat", "hilly", "mountainous"}
+
+
+def test_modes_by_year(net25, net30):
+    def classes(result, mode):
+        e = result.tables.edges
+        return set(e.loc[e["mode"] == mode, "class"])
+
+    assert "standard" not in classes(net25, "rail")
+    assert {"standard", "metre", "dual"} <= classes(net30, "rail")
+    assert net30.report["gained_since_base_year"]["links"]
+    air25 = _project_edges(net25, "e_air_ha_noi_dien_bien")
+    assert len(air25) == 2
+
+
+def test_not_modelled_items_are_reported_with_reasons(net30):
+    reasons = {n.id: n.reason for n in net30.not_modelled}
+    assert "programme" in reasons["a3_1_07"]
+    assert "a3_1_05" in reasons["x_widening_yen_bai_lao_cai"]
+    assert "QL4" in reasons["a3_1_06"]
+
+
+def test_snapping_report(net25):
+    roads = net25.report["backbone"]["roads"]
+    assert roads["components_before"] > 1
+    assert roads["components_after"] == 1
+    assert 0 < roads["largest_move_m"] <= 1000
+    assert roads["ends_moved"] > 0
+
+
+def test_car_time_ha_noi_to_lao_cai_is_plausible(net25, net30):
+    def hours(result):
+        t = result.tables
+        G = nx.DiGraph()
+        for u, v, w, m in zip(t.edges["u"], t.edges["v"], t.edges["time_h_car"],
+                              t.edges["mode"], strict=True):
+            if m in ("road", "transfer") and (not G.has_edge(u, v) or G[u][v]["w"] > w):
+                G.add_edge(u, v, w=w)
+        by_place = dict(zip(t.nodes["place_id"], t.nodes.index, strict=False))
+        return nx.shortest_path_length(G, by_place["city_ha_noi"], by_place["city_lao_cai"],
+                                       weight="w")
+
+    h25, h30 = hours(net25), hours(net30)
+    # about 264 km, most of it on the Nội Bài – Lào Cai expressway
+    assert 2.5 < h25 < 5.0
+    assert h30 <= h25
+
+
+def test_graph_follows_osmnx_conventions(net25):
+    G = to_graph(net25.tables.nodes, net25.tables.edges)
+    assert G.graph["crs"] == "EPSG:4326"
+    n = next(iter(G.nodes(data=True)))[1]
+    assert {"x", "y", "kind"} <= set(n)
+    assert G.number_of_edges() == len(net25.tables.edges)
