@@ -84,6 +84,7 @@ class _Checker:
         self.geo = geography()
         self.place_ids: dict[str, str] = {}  # id -> kind
         self.project_ids = {e.get("id") for _, e in raw.entries["projects"]}
+        self.place_coords = {e.get("id"): e for _, e in raw.entries["places"]}
         self.link_ids = self.project_ids | {e.get("id") for _, e in raw.entries["links"]}
         tab = raw.provinces
         self.merger = dict(zip(tab["province_2024"], tab["province_2025"], strict=True))
@@ -298,6 +299,30 @@ class _Checker:
             return
         self.coords(file, eid, w, fld + ".")
 
+    def _point_of(self, w: Any) -> Point | None:
+        if isinstance(w, str):
+            w = {"place": w}
+        if not isinstance(w, dict):
+            return None
+        spec = self.place_coords.get(w["place"]) if "place" in w else w
+        try:
+            return to_metric(float(spec["lon"]), float(spec["lat"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def border_crossing(self, file: str, eid: str, wps: list) -> None:
+        """Warn when a drawn alignment leaves Vietnam (ends at a gate on the border excepted)."""
+        pts = [self._point_of(w) for w in wps]
+        if any(p is None for p in pts):
+            return
+        crossings = shapely.LineString(pts).intersection(self.geo.border)
+        tol = GATE_MAX_BORDER_KM * 1000
+        away = [c for c in getattr(crossings, "geoms", [crossings]) if not c.is_empty
+                and min(c.distance(pts[0]), c.distance(pts[-1])) > tol]
+        if away:
+            self.add(file, eid, "location.waypoints", f"the alignment crosses the border line "
+                     f"{len(away)} time(s) away from its ends: check the waypoints", "warning")
+
     def location(self, file: str, eid: str, loc: Any) -> None:
         if not isinstance(loc, dict):
             self.add(file, eid, "location", "missing or not a mapping")
@@ -315,6 +340,7 @@ class _Checker:
                 return
             for j, w in enumerate(wps):
                 self.waypoint(file, eid, w, f"location.waypoints[{j + 1}]")
+            self.border_crossing(file, eid, wps)
         elif ltype == "point":
             self.waypoint(file, eid, loc, "location")
         elif ltype == "network_ref":

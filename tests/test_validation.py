@@ -166,3 +166,19 @@ def test_single_file_replaces_its_counterpart(catalog_copy, tmp_path):
     errors = _errors(mine)
     assert [(p.file, p.entry, p.field) for p in errors] == [("my_projects.yaml", "a3_1_01",
                                                              "mode")]
+
+
+def test_alignment_crossing_the_border_is_a_warning(catalog_copy):
+    pid = _alignment_project(catalog_copy)
+
+    def change(e):
+        # a detour through Yunnan: Hà Giang city -> Hekou (China) -> Lào Cai city
+        e["location"]["waypoints"] = [{"place": "city_ha_giang"},
+                                      {"name": "Hekou", "lat": 22.53, "lon": 103.96,
+                                       "source": "test"},
+                                      {"place": "city_lao_cai"}]
+
+    edit_entry(catalog_copy, "projects.yaml", pid, change)
+    problems = validate(catalog_copy)
+    hits = [p for p in problems if (p.entry, p.field) == (pid, "location.waypoints")]
+    assert hits and hits[0].severity == "warning" and "crosses the border" in hits[0].message
