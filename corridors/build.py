@@ -36,6 +36,8 @@ from network.specs import Facility, LinkSpec
 CACHE_ENV = "CORRIDORS_CACHE_DIR"
 #: Bump when the backbone code changes in a way that invalidates cached backbones.
 BACKBONE_FORMAT = 1
+#: ``osm`` value meaning: download the bbox's OSM data from the Overpass API (when online).
+OVERPASS = "overpass"
 
 
 @dataclass(frozen=True)
@@ -99,14 +101,47 @@ def _backbone_key(osm: Path | None, bbox, dem_paths) -> str:
     return h.hexdigest()[:24]
 
 
+def overpass_extract(bbox: tuple | None, refresh: bool = False) -> Path:
+    """Return the OSM XML file of ``bbox`` downloaded from Overpass into the cache folder.
+
+    The file (``overpass-<hash of the bbox and the query>.osm``) is downloaded once with
+    :func:`layers.osm.download_osm` and reused afterwards, unless ``refresh``.
+
+    Raises
+    ------
+    layers.osm.OsmReadError
+        Without a bbox, or when the download fails.
+    """
+    from layers.osm import OVERPASS_SELECTION, OsmReadError, download_osm
+
+    if bbox is None:
+        raise OsmReadError("osm='overpass' needs a bbox (west, south, east, north) to download")
+    key = hashlib.sha256(json.dumps([[round(float(v), 6) for v in bbox],
+                                     list(OVERPASS_SELECTION)]).encode()).hexdigest()[:24]
+    path = cache_dir() / f"overpass-{key}.osm"
+    if refresh or not path.exists():
+        download_osm(tuple(bbox), out_path=path, cache_folder=cache_dir() / "overpass",
+                     use_cache=not refresh)
+    return path
+
+
+def _resolve_osm(osm: str | Path | None, bbox: tuple | None, use_cache: bool) -> Path | None:
+    """Return the extract to read: ``osm``, or the Overpass download for :data:`OVERPASS`."""
+    if isinstance(osm, str) and osm == OVERPASS:
+        return overpass_extract(bbox, refresh=not use_cache)
+    return Path(osm) if osm else None
+
+
 def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
                   dem_paths: list | None = None, use_cache: bool = True) -> Backbone:
     """Return the embedded backbone or that of an OSM extract, from the cache when possible.
 
-    The cache key is a hash of the inputs' content (the extract or the embedded roads, the
-    DEMs, the bounding box and the toolkit version).
+    ``osm="overpass"`` (:data:`OVERPASS`) downloads the data of ``bbox`` from the Overpass API
+    (:func:`overpass_extract`; ``use_cache=False`` downloads anew). The cache key is a hash of
+    the inputs' content (the extract or the embedded roads, the DEMs, the bounding box and the
+    toolkit version).
     """
-    osm = Path(osm) if osm else None
+    osm = _resolve_osm(osm, bbox, use_cache)
     if osm is not None and not osm.exists():
         from layers.osm import OsmReadError
         raise OsmReadError(f"{osm}: no such file")
@@ -152,8 +187,9 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
         Year of the network (2000-2060).
     scenario : Scenario, optional
         Default: the catalogs as shipped.
-    osm : path, optional
-        An OSM extract to use instead of the embedded backbone.
+    osm : path or "overpass", optional
+        An OSM extract to use instead of the embedded backbone, or ``"overpass"``: download the
+        data of ``bbox`` (then required) from the Overpass API (:func:`overpass_extract`).
     bbox : tuple, optional
         (west, south, east, north) degrees to cut the extract to.
     catalog_path : path, optional
@@ -170,6 +206,7 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
     BuildResult
     """
     scenario = scenario or BASE
+    osm = _resolve_osm(osm, bbox, use_cache)
     cat = apply_scenario(scenario, catalog_path) if scenario is not BASE else load_catalog(
         catalog_path)
     fac, left_out = facilities(cat)

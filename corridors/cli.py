@@ -181,8 +181,11 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
               path_type=Path), help="Scenario file (YAML): delays, drops, additions, speeds.")
 @click.option("--osm", type=click.Path(path_type=Path),
               help="OSM extract (.osm.pbf or .osm) to use instead of the embedded backbone.")
+@click.option("--overpass", is_flag=True,
+              help="Download the OSM data of --bbox from the Overpass API (needs internet; "
+                   "cached, --no-cache downloads anew) instead of reading --osm.")
 @click.option("--bbox", nargs=4, type=float, metavar="W S E N",
-              help="Cut the OSM extract to this box (degrees).")
+              help="Cut the OSM extract to this box (degrees); the area of --overpass.")
 @click.option("--dem", "dems", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="DEM GeoTIFF or folder of tiles for terrain (repeatable; before the embedded).")
 @catalog_option
@@ -190,8 +193,9 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
               default=Path("corridors-out"), show_default=True, help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the backbone instead of reusing it.")
-def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, bbox, dems,
-              catalog_path: Path | None, out_dir: Path, force: bool, no_cache: bool) -> None:
+def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass: bool, bbox,
+              dems, catalog_path: Path | None, out_dir: Path, force: bool,
+              no_cache: bool) -> None:
     """Build the network of a year and write it with its quality report.
 
     Writes OUT/network_YEAR[_SCENARIO].gpkg (layers nodes, edges, provenance), the same as
@@ -202,8 +206,14 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, bbox, dem
       corridors build --year 2025
       corridors build --year 2030 --scenario late-sgr.yaml --out results/
       corridors build --year 2030 --osm vietnam-latest.osm.pbf --bbox 102 20 108.2 23.5
+      corridors build --year 2030 --overpass --bbox 106.6 21.7 106.9 22.0
     """
-    from corridors.build import build_network, output_paths, write_network
+    if overpass and osm:
+        raise click.UsageError("--overpass and --osm exclude each other: download the data "
+                               "from Overpass or read an extract")
+    if overpass and not bbox:
+        raise click.UsageError("--overpass needs --bbox W S E N: the area to download")
+    from corridors.build import OVERPASS, build_network, output_paths, write_network
     from corridors.scenario import BASE, read_scenario
     from layers.osm import OsmReadError
 
@@ -211,9 +221,9 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, bbox, dem
     try:
         scenario = read_scenario(scenario_path) if scenario_path else BASE
         output_paths(year, scenario, out_dir, force)  # refuse early, before the work
-        result = build_network(year, scenario, osm=osm, bbox=tuple(bbox) if bbox else None,
-                               catalog_path=catalog_path, dem_paths=dem_paths,
-                               use_cache=not no_cache)
+        result = build_network(year, scenario, osm=OVERPASS if overpass else osm,
+                               bbox=tuple(bbox) if bbox else None, catalog_path=catalog_path,
+                               dem_paths=dem_paths, use_cache=not no_cache)
         paths = write_network(result, out_dir, force=force)
     except (InputError, OsmReadError, FileExistsError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -47,17 +47,18 @@ class NotModelled:
     reason: str
 
 
-def _facility_years(cat: Catalog) -> dict[str, int]:
-    """Return the opening year of each planned facility: that of the first project building it."""
-    years: dict[str, int] = {}
+def _facility_projects(cat: Catalog) -> dict[str, Project]:
+    """Return the project that opens each planned facility: the first one building it."""
+    first: dict[str, Project] = {}
     for p in cat.projects.values():
         if p.attrs.get("same_as"):
             continue
         ids = [p.place_id] if p.location_type == "point" else [w.place_id for w in p.waypoints]
         for pid in ids:
-            if pid and pid in cat.places and cat.places[pid].attrs.get("status") == "planned":
-                years[pid] = min(years.get(pid, p.open_year), p.open_year)
-    return years
+            if pid and pid in cat.places and cat.places[pid].attrs.get("status") == "planned" \
+                    and (pid not in first or p.open_year < first[pid].open_year):
+                first[pid] = p
+    return first
 
 
 def facilities(cat: Catalog) -> tuple[list[Facility], list[NotModelled]]:
@@ -68,21 +69,21 @@ def facilities(cat: Catalog) -> tuple[list[Facility], list[NotModelled]]:
     facilities : list of Facility
     left_out : list of NotModelled
     """
-    years = _facility_years(cat)
+    builders = _facility_projects(cat)
     out, left = [], []
     for p in cat.places.values():
         kind = _PLACE_KIND.get(p.kind)
         if kind is None:
             continue
-        year = None
+        year = project = None
         if p.attrs.get("status") == "planned":
-            if p.id not in years:
+            if p.id not in builders:
                 left.append(NotModelled(p.id, p.name, "planned facility that no catalog project "
                                         "builds"))
                 continue
-            year = years[p.id]
+            year, project = builders[p.id].open_year, builders[p.id].id
         attrs = {k: p.attrs[k] for k in ("neighbour", "gate_class", "gate_mode") if k in p.attrs}
-        out.append(Facility(p.id, p.name_vi, kind, p.lon, p.lat, year, attrs))
+        out.append(Facility(p.id, p.name_vi, kind, p.lon, p.lat, year, project, attrs))
     return out, left
 
 
@@ -180,5 +181,6 @@ def _air_routes(cat: Catalog, facility_list: list[Facility], have: set[str]) -> 
             continue
         routes.append(LinkSpec(id=rid, name=f"{hub.name} - {f.name} air route", mode="air",
                                link_class="air", points=((hub.lon, hub.lat), (f.lon, f.lat)),
-                               place_ids=(hub.id, f.id), open_year=f.open_year))
+                               place_ids=(hub.id, f.id), open_year=f.open_year,
+                               project=f.project))
     return routes

@@ -1,12 +1,19 @@
 """Insert facilities and links (expressways, railways, waterways, air routes) into a backbone.
 
-Each facility open in the year becomes a node joined to the nearest point of the roads (the road
-edge is split there): gates and cities
-by a road connector, ports by a road↔water transfer, airports by a road↔air transfer, dry ports by
-a road connector and a rail↔road transfer to the nearest railway node. Each link open in the year
-is drawn through its waypoints (schematic geometry); where the catalog gives an official length,
-the edge lengths are scaled so that the link's total equals it. A road link's waypoints join the
-roads; a rail link's waypoints are stations joined to the roads; a waterway's waypoints are ports.
+:func:`assemble` inserts *everything* it is given, whatever the year, and tags each edge and node
+with the project (``project``) that brings it and, for the edges a widening replaces, the project
+that supersedes them (``superseded_by``). The network of a year, or of any set of projects, is
+then a mask over this one "master" network (:func:`active_edges`), so that the 2025 and 2030
+networks, and the variants of per-project attribution, all come from one assembly.
+
+Each facility becomes a node joined to the nearest point of the roads (the road edge is split
+there): gates and cities by a road connector, ports by a road↔water transfer, airports by a
+road↔air transfer, dry ports by a road↔dry-port transfer and a rail↔road transfer to the nearest
+railway. Each link is drawn through its waypoints (schematic geometry); where the catalog gives an
+official length, the edge lengths are scaled so that the link's total equals it. A road link's
+waypoints join the roads; a rail link's waypoints are stations joined to the roads; a waterway's
+waypoints are ports. A widening (``upgrades``) adds a copy of the edges of the link it widens,
+with the new standard, and marks the originals as superseded by it.
 """
 
 from __future__ import annotations
@@ -63,6 +70,9 @@ class AssemblyReport:
     join_km : list of tuple
         (id, distance km) from each joined facility or waypoint to the point of the network it
         was joined to.
+    tags : dict
+        Item id (facility, link, upgrade, waypoint label) to the project tag it depends on
+        (None for items present in every year); :meth:`for_projects` uses it.
     """
 
     facilities: list[str] = field(default_factory=list)
@@ -70,10 +80,43 @@ class AssemblyReport:
     upgrades: list[str] = field(default_factory=list)
     not_joined: list[tuple[str, float | str]] = field(default_factory=list)
     join_km: list[tuple[str, float]] = field(default_factory=list)
+    tags: dict[str, str | None] = field(default_factory=dict)
+
+    def for_projects(self, active: set[str]) -> AssemblyReport:
+        """Return the report restricted to the items present when ``active`` projects are."""
+        def keep(item: str) -> bool:
+            tag = self.tags.get(item.split("#")[0].split(" (")[0])
+            return tag is None or tag in active
+
+        return AssemblyReport(
+            facilities=[f for f in self.facilities if keep(f)],
+            links=[s for s in self.links if keep(s)],
+            upgrades=[u for u in self.upgrades if keep(u)],
+            not_joined=[x for x in self.not_joined if keep(x[0])],
+            join_km=[x for x in self.join_km if keep(x[0])],
+            tags=self.tags,
+        )
 
 
-def _is_open(open_year: int | None, year: int) -> bool:
-    return open_year is None or open_year <= year
+def active_edges(edges: pd.DataFrame, active: set[str]) -> np.ndarray:
+    """Return the mask of the edges present when the ``active`` projects are built.
+
+    An edge is present if it belongs to no project or to an active one, and no active project
+    supersedes it (a widening replaces the edges of the link it widens).
+    """
+    project = edges["project"]
+    superseded = edges.get("superseded_by")
+    mask = project.isna().to_numpy() | project.isin(active).to_numpy()
+    if superseded is not None:
+        mask &= ~superseded.isin(active).to_numpy()
+    return mask
+
+
+def projects_open_by(edges: pd.DataFrame, year: int) -> set[str]:
+    """Return the project tags of the edges whose opening year is ``year`` or earlier."""
+    tagged = edges.loc[edges["project"].notna(), ["project", "open_year"]]
+    years = pd.to_numeric(tagged["open_year"], errors="coerce")
+    return set(tagged.loc[years.le(year), "project"])
 
 
 class _Builder:
@@ -84,17 +127,19 @@ class _Builder:
         self.new_edges: list[dict] = []
         self.next_id = int(self.nodes.index.max()) + 1
         self.by_place: dict[str, int] = {}
-        self.pending: list[tuple[int, Point, str, str, str, str, float]] = []
+        # node, point, network, mode, class, label, max km, project tag, year
+        self.pending: list[tuple] = []
         self.report = AssemblyReport()
         self.crs = backbone.metric_crs
         self.to_m = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
 
     def node(self, lon: float, lat: float, kind: str, name: str | None, place_id: str | None,
-             source: str, attrs: dict | None = None) -> int:
+             source: str, attrs: dict | None = None, project: str | None = None) -> int:
         nid = self.next_id
         self.next_id += 1
         self.new_nodes.append({"node": nid, "x": lon, "y": lat, "kind": kind, "name": name,
-                               "place_id": place_id, "source": source, **(attrs or {})})
+                               "place_id": place_id, "source": source, "project": project,
+                               **(attrs or {})})
         if place_id:
             self.by_place[place_id] = nid
         return nid
@@ -108,21 +153,27 @@ class _Builder:
                                "geometry": LineString([a, b]), **extra})
 
     def join(self, nid: int, lon: float, lat: float, network: str, mode: str, cls: str,
-             label: str, max_km: float = MAX_JOIN_KM) -> None:
+             label: str, max_km: float = MAX_JOIN_KM, project: str | None = None,
+             open_year: int | None = None) -> None:
         """Ask for a node to be joined to the nearest point of the road or rail network."""
         self.pending.append((nid, Point(self.to_m.transform(lon, lat)), network, mode, cls,
-                             label if network == "road" else f"{label} ({network})", max_km))
+                             label if network == "road" else f"{label} ({network})", max_km,
+                             project, open_year))
 
     def facility(self, f: Facility) -> None:
-        nid = self.node(f.lon, f.lat, f.kind, f.name, f.id, f"catalog:{f.id}", f.attrs)
+        nid = self.node(f.lon, f.lat, f.kind, f.name, f.id, f"catalog:{f.id}", f.attrs,
+                        f.project)
         mode, cls = _FACILITY_JOIN.get(f.kind, ("road", "connector"))
         self.join(nid, f.lon, f.lat, "road", mode, cls, f.id,
-                  MAX_GATE_JOIN_KM if f.kind == "gate" else MAX_JOIN_KM)
+                  MAX_GATE_JOIN_KM if f.kind == "gate" else MAX_JOIN_KM, f.project, f.open_year)
         if f.kind == "dry_port":
-            self.join(nid, f.lon, f.lat, "rail", "transfer", "road_rail", f.id)
+            self.join(nid, f.lon, f.lat, "rail", "transfer", "road_rail", f.id,
+                      project=f.project, open_year=f.open_year)
         self.report.facilities.append(f.id)
+        self.report.tags[f.id] = f.project
 
     def link(self, spec: LinkSpec) -> None:
+        tag, year = spec.tag, spec.open_year
         place_ids = list(spec.place_ids) + [None] * (len(spec.points) - len(spec.place_ids))
         ids: list[int] = []
         for k, ((lon, lat), pid) in enumerate(zip(spec.points, place_ids, strict=True)):
@@ -131,29 +182,28 @@ class _Builder:
                 continue
             kind = _WAYPOINT_KIND[spec.mode]
             nid = self.node(lon, lat, kind, f"{spec.name} #{k + 1}", None,
-                            f"catalog:{spec.id}")
+                            f"catalog:{spec.id}", project=tag)
             ids.append(nid)
             label = f"{spec.id}#{k + 1}"
-            if spec.mode == "road":
-                self.join(nid, lon, lat, "road", "road", "connector", label)
-            elif spec.mode == "rail":
-                self.join(nid, lon, lat, "road", "transfer", "road_rail", label)
-                if spec.link_class != "standard":  # metre/dual links share the old network
-                    self.join(nid, lon, lat, "rail", "rail", "connector", label)
-            elif spec.mode == "water":
-                self.join(nid, lon, lat, "road", "transfer", "road_water", label)
-            elif spec.mode == "air":
-                self.join(nid, lon, lat, "road", "transfer", "road_air", label)
+            joins = {"road": [("road", "road", "connector")],
+                     "rail": [("road", "transfer", "road_rail")]
+                     + ([] if spec.link_class == "standard"  # metre/dual share the old lines
+                        else [("rail", "rail", "connector")]),
+                     "water": [("road", "transfer", "road_water")],
+                     "air": [("road", "transfer", "road_air")]}[spec.mode]
+            for network, mode, cls in joins:
+                self.join(nid, lon, lat, network, mode, cls, label, project=tag,
+                          open_year=year)
         pts_m = [Point(self.to_m.transform(lon, lat)) for lon, lat in spec.points]
         legs = [a.distance(b) / 1000 for a, b in zip(pts_m[:-1], pts_m[1:], strict=True)]
         total = sum(legs)
         scale = spec.length_km / total if spec.length_km and total > 0 else 1.0
         for k, leg in enumerate(legs):
             self.edge(ids[k], ids[k + 1], spec.points[k], spec.points[k + 1], spec.mode,
-                      spec.link_class, leg * scale, f"catalog:{spec.id}", spec.id,
-                      spec.open_year, lanes=spec.lanes, design_speed_kmh=spec.design_speed_kmh,
-                      name=spec.name)
+                      spec.link_class, leg * scale, f"catalog:{spec.id}", tag, year,
+                      lanes=spec.lanes, design_speed_kmh=spec.design_speed_kmh, name=spec.name)
         self.report.links.append(spec.id)
+        self.report.tags[spec.id] = tag
 
     def split_and_join(self) -> gpd.GeoDataFrame:
         """Join pending nodes to the nearest point of an edge, splitting edges there.
@@ -163,13 +213,13 @@ class _Builder:
         base = self.base
         base_m = base.geometry.to_crs(self.crs).values
         cuts: dict[int, list[Point]] = {}
-        joins: list[tuple[int, Point, int, str, str]] = []  # node, point on edge, row, mode, cls
+        joins: list[tuple] = []  # node, point on edge, row, mode, class, project tag, year
         for network in ("road", "rail"):
             rows = np.flatnonzero((base["mode"] == network).to_numpy())
             if not len(rows):
                 continue
             tree = shapely.STRtree(base_m[rows])
-            for nid, pt, net, mode, cls, label, max_km in self.pending:
+            for nid, pt, net, mode, cls, label, max_km, tag, year in self.pending:
                 if net != network:
                     continue
                 hit, dist = tree.query_nearest(pt, max_distance=max_km * 1000,
@@ -181,7 +231,7 @@ class _Builder:
                 line = base_m[row]
                 on = line.interpolate(line.project(pt))
                 cuts.setdefault(row, []).append(on)
-                joins.append((nid, on, row, mode, cls))
+                joins.append((nid, on, row, mode, cls, tag, year))
                 self.report.join_km.append((label, round(float(dist[0]) / 1000, 2)))
         if not cuts:
             return base
@@ -221,7 +271,7 @@ class _Builder:
                 pieces.append({**rec, "u": at_node[k], "v": at_node[k + 1],
                                "length_km": rec["length_km"] * share,
                                "geometry": shapely.transform(piece, to_wgs_xy)})
-        for nid, on, _row, mode, cls in joins:
+        for nid, on, _row, mode, cls, tag, year in joins:
             target = node_at(on) if 0 < base_m[_row].project(on) < base_m[_row].length else (
                 int(base.at[_row, "u"]) if base_m[_row].project(on) == 0
                 else int(base.at[_row, "v"]))
@@ -230,7 +280,8 @@ class _Builder:
             dist_km = Point(self.to_m.transform(a["x"], a["y"])).distance(on) / 1000
             if mode == "road":
                 dist_km *= CONNECTOR_CIRCUITY
-            self.edge(nid, target, (a["x"], a["y"]), (lon, lat), mode, cls, dist_km, "join")
+            self.edge(nid, target, (a["x"], a["y"]), (lon, lat), mode, cls, dist_km, "join",
+                      tag, year)
         kept = base.drop(index=list(cuts))
         out = pd.concat([kept, gpd.GeoDataFrame(pieces, geometry="geometry", crs="EPSG:4326")],
                         ignore_index=True)
@@ -254,46 +305,55 @@ class _Builder:
         return nodes, edges
 
 
-def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable[LinkSpec],
-             year: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, AssemblyReport]:
-    """Return the network of ``year``: the backbone plus what is open by then.
+def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable[LinkSpec]
+             ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, AssemblyReport]:
+    """Return the master network: the backbone plus every facility and link, whatever the year.
 
     Parameters
     ----------
     backbone : Backbone
         The base network.
     facilities : iterable of Facility
-        Gates, ports, dry ports, airports and places; those with ``open_year`` after ``year``
-        are left out.
+        Gates, ports, dry ports, airports and places.
     links : iterable of LinkSpec
-        Expressways, railways, waterways and air routes; those opening after ``year`` are left
-        out. Specs with ``upgrades`` change the design speed and lanes of the edges of the link
-        they name instead of adding edges.
-    year : int
-        The year of the network.
+        Expressways, railways, waterways and air routes. Specs with ``upgrades`` add a copy of
+        the edges of the link they name, with their standard (design speed, lanes), and mark the
+        originals ``superseded_by`` them.
 
     Returns
     -------
     nodes, edges : geopandas.GeoDataFrame
-        Canonical tables (EPSG:4326); edges in both directions.
+        Canonical tables (EPSG:4326); edges in both directions. ``project`` tags every node and
+        edge that a project brings, ``open_year`` its year, ``superseded_by`` the edges a
+        widening replaces. :func:`active_edges` selects a year's or a variant's edges.
     report : AssemblyReport
     """
     b = _Builder(backbone)
     for f in facilities:
-        if _is_open(f.open_year, year):
-            b.facility(f)
-    links = [s for s in links if _is_open(s.open_year, year)]
+        b.facility(f)
+    links = list(links)
     for spec in links:
         if spec.upgrades is None:
             b.link(spec)
     nodes, edges = b.result()
+    edges["superseded_by"] = None
+    copies = []
     for spec in links:
-        if spec.upgrades is not None:
-            hit = edges["project"] == spec.upgrades
-            if spec.design_speed_kmh is not None:
-                edges.loc[hit, "design_speed_kmh"] = spec.design_speed_kmh
-            if spec.lanes is not None:
-                edges.loc[hit, "lanes"] = spec.lanes
-            edges.loc[hit, "upgraded_by"] = spec.id
-            b.report.upgrades.append(spec.id)
+        if spec.upgrades is None:
+            continue
+        hit = (edges["project"] == spec.upgrades).to_numpy()
+        new = edges[hit].copy()
+        if spec.design_speed_kmh is not None:
+            new["design_speed_kmh"] = spec.design_speed_kmh
+        if spec.lanes is not None:
+            new["lanes"] = spec.lanes
+        new["project"], new["open_year"] = spec.tag, spec.open_year
+        new["source"] = f"catalog:{spec.id}"
+        edges.loc[hit, "superseded_by"] = spec.tag
+        copies.append(new)
+        b.report.upgrades.append(spec.id)
+        b.report.tags[spec.id] = spec.tag
+    if copies:
+        edges = gpd.GeoDataFrame(pd.concat([edges, *copies], ignore_index=True),
+                                 geometry="geometry", crs="EPSG:4326")
     return nodes, edges, b.report

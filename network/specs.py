@@ -25,6 +25,9 @@ class Facility:
         Degrees, WGS 84.
     open_year : int or None
         Year the facility opens; None when it exists in every year.
+    project : str or None
+        The project that builds the facility (its edges and node carry this tag); None when it
+        exists in every year.
     attrs : dict
         Extra node attributes (for example ``neighbour`` of a gate).
     """
@@ -35,6 +38,7 @@ class Facility:
     lon: float
     lat: float
     open_year: int | None = None
+    project: str | None = None
     attrs: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -67,6 +71,9 @@ class LinkSpec:
     upgrades : str or None
         Id of an existing link whose edges this spec upgrades (widening) instead of adding new
         edges.
+    project : str or None
+        The project tag its edges carry, when it is not ``id`` (an air route opened by the
+        airport project it serves).
     """
 
     id: str
@@ -80,3 +87,9 @@ class LinkSpec:
     lanes: int | None = None
     design_speed_kmh: float | None = None
     upgrades: str | None = None
+    project: str | None = None
+
+    @property
+    def tag(self) -> str:
+        """The project tag of the edges this spec brings."""
+        return self.project or self.id
