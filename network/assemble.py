@@ -341,7 +341,8 @@ def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable
     for spec in links:
         if spec.upgrades is None:
             continue
-        hit = (edges["project"] == spec.upgrades).to_numpy()
+        # the link's own edges, not the connectors joining its waypoints to the roads
+        hit = ((edges["project"] == spec.upgrades) & (edges["source"] != "join")).to_numpy()
         new = edges[hit].copy()
         if spec.design_speed_kmh is not None:
             new["design_speed_kmh"] = spec.design_speed_kmh
