@@ -1,0 +1,81 @@
+"""A network ready for analysis: its tables, routers per profile, and catalog places on nodes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from corridors.catalog import Catalog, Place
+from network.build import NetworkTables
+from network.routing import Router
+from network.schema import PROFILES
+
+#: The key destinations of the access analyses, by label.
+KEY_DESTINATIONS = {
+    "ha_noi": "city_ha_noi",
+    "hai_phong_seaport": "seaport_hai_phong",
+    "noi_bai_airport": "airport_noi_bai",
+}
+
+
+@dataclass
+class AnalysisNetwork:
+    """One scenario-year network with what every analysis needs.
+
+    Attributes
+    ----------
+    label : str
+        How tables name it, e.g. ``"2030"`` or ``"2030 late-sgr"``.
+    tables : NetworkTables
+    catalog : Catalog
+    routers : dict
+        Profile (car, truck) to :class:`network.routing.Router`, built on first use.
+    """
+
+    label: str
+    tables: NetworkTables
+    catalog: Catalog
+    routers: dict[str, Router] = field(default_factory=dict)
+
+    def router(self, profile: str = "car") -> Router:
+        """Return the router of a profile, building it once."""
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+        if profile not in self.routers:
+            self.routers[profile] = Router(self.tables.nodes, self.tables.edges, profile)
+        return self.routers[profile]
+
+    @property
+    def place_nodes(self) -> dict[str, int]:
+        """Catalog place id to node id, for the places in this network."""
+        n = self.tables.nodes
+        return {p: int(i) for i, p in zip(n.index, n["place_id"], strict=True)
+                if isinstance(p, str)}
+
+    def node_of(self, place_id: str) -> int | None:
+        """Return the node of a catalog place, or None when it is not in this network."""
+        return self.place_nodes.get(place_id)
+
+    def gates(self) -> list[Place]:
+        """Return the border gates present in this network."""
+        nodes = self.place_nodes
+        return [p for p in self.catalog.places.values()
+                if p.kind == "border_gate" and p.id in nodes]
+
+    def bgez_gate(self, bgez: Place) -> Place | None:
+        """Return the gate a BGEZ is measured at: its first gate present in the network."""
+        nodes = self.place_nodes
+        for gid in bgez.attrs.get("gates") or []:
+            if gid in nodes:
+                return self.catalog.places[gid]
+        return None
+
+    def expressway_entrances(self) -> np.ndarray:
+        """Return node ids where an expressway meets another road (its entrances)."""
+        e = self.tables.edges
+        road = e[e["mode"] == "road"]
+        xw = road["class"] == "expressway"
+        on_xw = set(road.loc[xw, "u"]) | set(road.loc[xw, "v"])
+        off_xw = set(road.loc[~xw, "u"]) | set(road.loc[~xw, "v"])
+        return np.array(sorted(on_xw & off_xw), dtype=np.int64)
