@@ -9,7 +9,7 @@ import numpy as np
 from corridors.catalog import Catalog, Place
 from network.build import NetworkTables
 from network.routing import Router
-from network.schema import PROFILES
+from network.schema import ROUTING_PROFILES
 
 #: The key destinations of the access analyses, by label.
 KEY_DESTINATIONS = {
@@ -30,7 +30,8 @@ class AnalysisNetwork:
     tables : NetworkTables
     catalog : Catalog
     routers : dict
-        Profile (car, truck) to :class:`network.routing.Router`, built on first use.
+        Profile (car, truck, passenger, freight) to :class:`network.routing.Router`, built on
+        first use.
     """
 
     label: str
@@ -40,8 +41,9 @@ class AnalysisNetwork:
 
     def router(self, profile: str = "car") -> Router:
         """Return the router of a profile, building it once."""
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+        if profile not in ROUTING_PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; valid: "
+                             + ", ".join(ROUTING_PROFILES))
         if profile not in self.routers:
             self.routers[profile] = Router(self.tables.nodes, self.tables.edges, profile)
         return self.routers[profile]

@@ -43,14 +43,19 @@ MAX_GATE_JOIN_KM = 150.0
 CONNECTOR_CIRCUITY = 1.3
 
 
+#: How a facility's (landside) node joins the roads. Handling times belong to changing mode,
+#: not to arriving: a truck reaches a port by road; the road↔water transfer (with its handling
+#: time) links the landside node to the water-side node where barges call.
 _FACILITY_JOIN = {
     "gate": ("road", "connector"),
     "place": ("road", "connector"),
-    "port": ("transfer", "road_water"),
-    "airport": ("transfer", "road_air"),
-    "dry_port": ("transfer", "road_dry_port"),
+    "port": ("road", "connector"),
+    "airport": ("road", "connector"),
+    "dry_port": ("road", "connector"),
     "station": ("transfer", "road_rail"),
 }
+#: Transfer class between a facility's landside node and the node of another mode.
+_SIDE_TRANSFER = {"rail": "road_rail", "water": "road_water", "air": "road_air"}
 _WAYPOINT_KIND = {"road": "junction", "rail": "station", "water": "port", "air": "airport"}
 
 
@@ -160,6 +165,24 @@ class _Builder:
                              label if network == "road" else f"{label} ({network})", max_km,
                              project, open_year))
 
+    def side_node(self, place_id: str, mode: str) -> int:
+        """Return the node where ``mode`` serves a facility.
+
+        It is joined to the facility's landside node by a transfer edge (the handling time of
+        changing mode).
+        """
+        key = f"{place_id}:{mode}"
+        if key in self.by_place:
+            return self.by_place[key]
+        land = self.by_place[place_id]
+        rec = next(n for n in self.new_nodes if n["node"] == land)
+        nid = self.node(rec["x"], rec["y"], _WAYPOINT_KIND[mode], f"{rec['name']} ({mode})",
+                        None, rec["source"], project=rec.get("project"))
+        self.by_place[key] = nid
+        self.edge(land, nid, (rec["x"], rec["y"]), (rec["x"], rec["y"]), "transfer",
+                  _SIDE_TRANSFER[mode], 0.0, "transfer", rec.get("project"), None)
+        return nid
+
     def facility(self, f: Facility) -> None:
         nid = self.node(f.lon, f.lat, f.kind, f.name, f.id, f"catalog:{f.id}", f.attrs,
                         f.project)
@@ -178,7 +201,8 @@ class _Builder:
         ids: list[int] = []
         for k, ((lon, lat), pid) in enumerate(zip(spec.points, place_ids, strict=True)):
             if pid and pid in self.by_place:
-                ids.append(self.by_place[pid])
+                ids.append(self.by_place[pid] if spec.mode == "road"
+                           else self.side_node(pid, spec.mode))
                 continue
             kind = _WAYPOINT_KIND[spec.mode]
             nid = self.node(lon, lat, kind, f"{spec.name} #{k + 1}", None,

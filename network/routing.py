@@ -23,10 +23,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiLineString
 
-from network.schema import METRIC_CRS, PROFILES
+from network.schema import METRIC_CRS, ROUTING_PROFILES
 
-#: Added to every weight: csgraph ignores explicit zeros in sparse input (a 0 h transfer would
-#: otherwise vanish).
+#: Stands in for zero weights: csgraph may drop explicit zeros of sparse input (a 0 h transfer
+#: would vanish). Only zeros are replaced, so that times and km of a matrix are the sums along
+#: the path (adding it to every weight drifted by 1e-9 per edge: 5e-6 h over 5,000 edges).
 _EPS = 1e-9
 _NO_PRED = -9999
 
@@ -74,16 +75,20 @@ class Router:
         Node table indexed by node id (with ``x``, ``y``, ``kind``).
     edges : pandas.DataFrame
         Edge table with ``u``, ``v``, ``length_km``, ``time_h_<profile>``, ``mode``, ``class``.
-    profile : {"car", "truck"}
-        Whose travel times to use.
+    profile : {"car", "truck", "passenger", "freight"}
+        Whose travel times to use and which modes are open (see
+        :data:`network.schema.ROUTING_PROFILES`): car and truck drive; passenger adds rail and
+        air; freight adds rail and water.
     weight : {"time", "length"}
         Minimise hours (default) or km.
     """
 
     def __init__(self, nodes: gpd.GeoDataFrame, edges: pd.DataFrame, profile: str = "car",
                  weight: str = "time"):
-        if profile not in PROFILES:
-            raise ValueError(f"unknown profile {profile!r}; valid: {', '.join(PROFILES)}")
+        if profile not in ROUTING_PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; valid: "
+                             + ", ".join(ROUTING_PROFILES))
+        timing, modes = ROUTING_PROFILES[profile]
         if weight not in ("time", "length"):
             raise ValueError("weight must be 'time' or 'length'")
         self.profile, self.weight = profile, weight
@@ -94,8 +99,9 @@ class Router:
         n = len(self.node_ids)
         u = self._index.reindex(self.edges["u"].to_numpy()).to_numpy()
         v = self._index.reindex(self.edges["v"].to_numpy()).to_numpy()
-        ok = ~(np.isnan(u) | np.isnan(v))
-        time = self.edges[f"time_h_{profile}"].to_numpy(dtype=float)
+        ok = ~(np.isnan(u) | np.isnan(v)) & self.edges["mode"].isin(modes).to_numpy()
+        self.timing = timing
+        time = self.edges[f"time_h_{timing}"].to_numpy(dtype=float)
         length = self.edges["length_km"].to_numpy(dtype=float)
         w = time if weight == "time" else length
         ok &= np.isfinite(w)
@@ -109,7 +115,7 @@ class Router:
         u, v, w, rows = u[first], v[first], w[first], rows[first]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(u, minlength=n), out=indptr[1:])
-        self.graph = csr_matrix((w + _EPS, v, indptr), shape=(n, n))
+        self.graph = csr_matrix((np.where(w == 0, _EPS, w), v, indptr), shape=(n, n))
         self._edge_row = rows  # edge-table row of each CSR entry
         self._keys = u * n + v  # sorted: lookup of (u, v) pairs
         self._time = time[rows]
@@ -256,7 +262,7 @@ class Router:
                                                                ).to_numpy()
         tu = np.full(len(e), np.inf)
         tu[ok] = t[ui[ok].astype(np.int64)]
-        et = e[f"time_h_{self.profile}"].to_numpy(dtype=float)
+        et = e[f"time_h_{self.timing}"].to_numpy(dtype=float)
         geoms = gpd.GeoSeries(e.geometry.values, crs="EPSG:4326").to_crs(metric_crs).values
         rows = []
         for cut in sorted(cutoffs_h):

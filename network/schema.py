@@ -56,6 +56,15 @@ RAIL_CLASSES = ("metre", "dual", "standard")
 TRANSFER_CLASSES = ("road_rail", "road_water", "road_air", "road_dry_port", "border")
 TERRAINS = ("flat", "hilly", "mountainous")
 PROFILES = ("car", "truck")
+#: Routing profiles: the time column each uses and the modes it may travel on. Car and truck
+#: drive (transfer edges only give access to facilities); passenger adds trains and flights at
+#: car-side timings, freight adds trains and barges with truck-side handling times and costs.
+ROUTING_PROFILES: dict[str, tuple[str, frozenset[str]]] = {
+    "car": ("car", frozenset({"road", "transfer"})),
+    "truck": ("truck", frozenset({"road", "transfer"})),
+    "passenger": ("car", frozenset({"road", "transfer", "rail", "air"})),
+    "freight": ("truck", frozenset({"road", "transfer", "rail", "water"})),
+}
 
 NODE_COLUMNS = ["x", "y", "kind", "name", "place_id", "source"]
 EDGE_COLUMNS = ["u", "v", "key", "mode", "class", "length_km", "terrain", "lanes",
