@@ -28,7 +28,7 @@ from corridors.scenario import BASE, Scenario, apply_scenario
 from layers.attribution import attribution_text
 from layers.datadir import data_dir
 from network.backbone import Backbone, backbone_from_osm, build_backbone
-from network.build import NetworkTables, build_tables
+from network.build import MasterNetwork, NetworkTables, build_master, tables_for_year
 from network.graph import ordered_edge_columns, to_graph, write_gpkg, write_graphml
 from network.specs import Facility, LinkSpec
 
@@ -49,6 +49,9 @@ class BuildResult:
     year : int
     scenario : Scenario
     tables : NetworkTables
+    master : MasterNetwork
+        Every link and facility of the scenario, whatever the year: the year's tables and the
+        variants of per-project attribution are masks over it.
     backbone : Backbone
     catalog : Catalog
         The catalog as the scenario changed it.
@@ -65,6 +68,7 @@ class BuildResult:
     year: int
     scenario: Scenario
     tables: NetworkTables
+    master: MasterNetwork
     backbone: Backbone
     catalog: Catalog
     specs: list[LinkSpec]
@@ -205,6 +209,18 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
     -------
     BuildResult
     """
+    return build_networks([year], scenario, osm=osm, bbox=bbox, catalog_path=catalog_path,
+                          dem_paths=dem_paths, base_year=base_year, use_cache=use_cache)[year]
+
+
+def build_networks(years: list[int], scenario: Scenario | None = None, *,
+                   osm: str | Path | None = None, bbox: tuple | None = None,
+                   catalog_path: str | Path | None = None, dem_paths: list | None = None,
+                   base_year: int = 2025, use_cache: bool = True) -> dict[int, BuildResult]:
+    """Build the networks of several years of one scenario from one master network.
+
+    Same parameters as :func:`build_network`; returns one :class:`BuildResult` per year.
+    """
     scenario = scenario or BASE
     osm = _resolve_osm(osm, bbox, use_cache)
     cat = apply_scenario(scenario, catalog_path) if scenario is not BASE else load_catalog(
@@ -215,23 +231,27 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
     outside: list[str] = []
     if osm:
         fac, specs, outside = _inside_extract(backbone, fac, specs)
-    tables = build_tables(backbone, fac, specs, year, dem_paths=dem_paths,
+    master = build_master(backbone, fac, specs, dem_paths=dem_paths,
                           speed_overrides=scenario.speeds or None)
-    provenance = {
-        "toolkit": f"corridors {__version__}",
-        "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "year": year, "scenario": scenario.name,
-        "scenario_file": str(scenario.path) if scenario.path else "",
-        "scenario_sha256": file_hash(scenario.path) if scenario.path else "",
-        "network_source": backbone.source,
-        "osm_sha256": file_hash(osm) if osm else "",
-        "catalog": str(catalog_path or data_dir() / "catalog"),
-        "attribution": attribution_text(),
-    }
-    report = quality_report(tables, backbone, cat, specs, [*not_modelled, *left_out], outside,
-                            base_year=base_year, provenance=provenance)
-    return BuildResult(year, scenario, tables, backbone, cat, specs, fac,
-                       [*not_modelled, *left_out], outside, report, provenance)
+    results = {}
+    for year in years:
+        tables = tables_for_year(master, year)
+        provenance = {
+            "toolkit": f"corridors {__version__}",
+            "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "year": year, "scenario": scenario.name,
+            "scenario_file": str(scenario.path) if scenario.path else "",
+            "scenario_sha256": file_hash(scenario.path) if scenario.path else "",
+            "network_source": backbone.source,
+            "osm_sha256": file_hash(osm) if osm else "",
+            "catalog": str(catalog_path or data_dir() / "catalog"),
+            "attribution": attribution_text(),
+        }
+        report = quality_report(tables, backbone, cat, specs, [*not_modelled, *left_out],
+                                outside, base_year=base_year, provenance=provenance)
+        results[year] = BuildResult(year, scenario, tables, master, backbone, cat, specs, fac,
+                                    [*not_modelled, *left_out], outside, report, provenance)
+    return results
 
 
 def output_stem(year: int, scenario: Scenario) -> str:

@@ -34,8 +34,8 @@ _PLACE_KIND = {"border_gate": "gate", "city": "place", "town": "place", "airport
 _MODE = {"road": "road", "rail": "rail", "waterway": "water", "air": "air"}
 _RAIL_CLASS = {"rail_standard": "standard", "rail_dual": "dual", "rail_metre": "metre"}
 #: Facility kinds a link of each mode passes through (other places get their own waypoint node).
-_REUSE = {"road": {"place", "gate"}, "rail": {"gate", "dry_port"}, "water": {"port"},
-          "air": {"airport"}}
+_REUSE = {"road": {"place", "gate", "port", "airport", "dry_port"},
+          "rail": {"gate", "dry_port"}, "water": {"port"}, "air": {"airport"}}
 
 
 @dataclass(frozen=True)

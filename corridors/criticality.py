@@ -1,0 +1,416 @@
+"""Criticality of road links for border-gate access: which single closure hurts a gate most.
+
+A planner's question: *which single failure (a landslide on a mountain road) would cut a gate
+off, or most lengthen its trip to Hà Nội, the seaport or the airport?* For every border gate of a
+network and every key destination, :func:`critical_links` closes road links one at a time,
+re-routes, and reports the link whose closure lengthens the trip most, with every link whose
+closure disconnects the gate; :func:`criticality_summary` ranks the links over the whole region.
+
+What a link is
+--------------
+A *link* is one physical road between two adjacent nodes: every edge row joining the same two
+nodes along the same geometry, in either direction. Closing a link closes both directions
+(``u → v`` and ``v → u``) and its *parallel twins*: rows that repeat the same road under another
+source (two overlapping route numbers, e.g. QL1A and QL45 sharing a carriageway, are digitised
+twice). Two roads that join the same nodes along *different* geometries are two links: closing
+one leaves the other open. Candidates are road edges (``mode == "road"``) except the classes in
+``exclude_classes`` (default the schematic ``connector`` joins that tie gates, ports and towns
+to the network and the snapping stubs: they are modelling devices, not roads one can name);
+connectors, transfers and any other mode the profile uses stay open and may carry detours.
+
+Which links are tested, and why that is exact
+---------------------------------------------
+Let *P* be the fastest path from a gate to a destination, of time *T*. Closing a link can only
+remove options, so no closure makes the trip faster than *T*; and closing a link that is not on
+*P* leaves *P* intact, so the time stays exactly *T* (delay 0). Hence the link whose closure most
+increases the time is always one of the links of *P*, and testing exactly those links (a few
+dozen per gate, not the whole network) gives the exact answer. When several paths tie for the
+fastest, the one Dijkstra returns is used: closing one of its links then gives delay 0, which is
+also exact. The same argument covers disconnection: a closure that disconnects the gate from the
+destination must cut every path, *P* included, so every disconnecting link lies on *P*.
+
+Disconnections are found without re-routing: a link whose undirected node pair is a bridge of
+the undirected graph of the edges the profile may use (:func:`networkx.bridges`, counting
+parallel physical links, so that a pair joined by two roads is never a bridge) separates the
+gate from every destination whose fastest path crosses it. Other candidates are re-routed with
+one Dijkstra search from the gate (all destinations at once) per link.
+
+How closures are applied
+------------------------
+The router's compressed sparse row (CSR) matrix is built once. A closure copies its data array
+(one float per directed node pair) and rewrites only the entries of the closed link's node pairs:
+to the fastest *remaining* edge between the same nodes (another physical road, or a rail edge for
+a multimodal profile), or to ``inf`` (scipy's Dijkstra never relaxes an infinite weight, so the
+entry is absent) when none remains. The :class:`network.routing.Router` keeps only the fastest of
+parallel edges in its matrix, so setting the entry to ``inf`` alone would wrongly also close a
+slower distinct road; and the fastest edge may be a twin of another source, so the twins must be
+found in the edge table (the grouping above). The replacement weight per entry is computed from
+the edge table once per link, so no closure ever rebuilds the router: each costs one array copy
+and one Dijkstra search on the same sparsity structure.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from network.routing import Router
+from network.schema import ROUTING_PROFILES
+
+#: Road classes never closed by default: schematic joins of places and snapping stubs.
+EXCLUDED_CLASSES = ("connector",)
+#: Delays at or below this many hours count as none (rounding of the routing epsilon).
+DELAY_TOL_H = 1e-6
+#: Added to every matrix weight, as in :mod:`network.routing` (csgraph drops explicit zeros).
+_EPS = 1e-9
+#: Decimal places of degrees when comparing geometries (about 0.1 m).
+_GEOM_DECIMALS = 6
+
+COLUMNS = ["scenario", "profile", "gate_id", "gate_name", "destination", "destination_name",
+           "link_id", "edge_source", "road_name", "road_ref", "road_class", "u", "v",
+           "length_km", "base_time_h", "closed_time_h", "delay_h", "disconnects", "rank",
+           "geometry"]
+SUMMARY_COLUMNS = ["scenario", "rank", "link_id", "edge_source", "road_name", "road_ref",
+                   "road_class", "u", "v", "length_km", "gates_affected", "gates_disconnected",
+                   "pairs_affected", "pairs_disconnected", "max_delay_h", "total_delay_h",
+                   "geometry"]
+
+
+@dataclass
+class _Links:
+    """Edge rows grouped into physical links, and the routing matrix they live in.
+
+    Attributes
+    ----------
+    link_of_row : numpy.ndarray
+        Link number of each edge row (-1 for rows the profile cannot use).
+    entry_of_row : numpy.ndarray
+        CSR entry of each usable row (-1 otherwise).
+    best_row : numpy.ndarray
+        Fastest usable edge row of each CSR entry (-1 when none).
+    rows : list of numpy.ndarray
+        Edge rows of each link.
+    candidate : numpy.ndarray
+        Whether each link may be closed.
+    bridge : numpy.ndarray
+        Whether each link is a bridge of the undirected usable graph.
+    link_id : list of str
+        Readable id of each link: ``"a-b"`` (node ids, a < b), ``"a-b/k"`` when several
+        physical links join the same nodes.
+    data : numpy.ndarray
+        Matrix weights (h, plus the routing epsilon) over usable edges only.
+    weight : numpy.ndarray
+        Travel time of each edge row, hours.
+    """
+
+    link_of_row: np.ndarray
+    entry_of_row: np.ndarray
+    best_row: np.ndarray
+    rows: list[np.ndarray]
+    candidate: np.ndarray
+    bridge: np.ndarray
+    link_id: list[str]
+    data: np.ndarray
+    weight: np.ndarray
+
+
+def _geometry_keys(edges: pd.DataFrame, a: np.ndarray) -> list[bytes | float]:
+    """Return a key per row equal for the same line in either direction (rounded coordinates)."""
+    geoms = edges.geometry.to_numpy() if "geometry" in edges else [None] * len(edges)
+    u = edges["u"].to_numpy()
+    lengths = edges["length_km"].to_numpy(dtype=float)
+    keys: list[bytes | float] = []
+    for g, uu, aa, km in zip(geoms, u, a, lengths, strict=True):
+        if g is None or shapely.is_empty(g):
+            keys.append(round(float(km), 4))
+            continue
+        xy = np.round(shapely.get_coordinates(g), _GEOM_DECIMALS)
+        keys.append((xy if uu == aa else xy[::-1]).tobytes())
+    return keys
+
+
+def _links(router: Router, exclude_classes: Sequence[str]) -> _Links:
+    """Group the router's edge rows into links and precompute what closures need."""
+    e = router.edges
+    _, modes = ROUTING_PROFILES[router.profile]
+    weight = e[f"time_h_{router.timing}"].to_numpy(dtype=float)
+    ui = router._index.reindex(e["u"].to_numpy()).to_numpy()
+    vi = router._index.reindex(e["v"].to_numpy()).to_numpy()
+    usable = (~(np.isnan(ui) | np.isnan(vi)) & np.isfinite(weight)
+              & e["mode"].isin(modes).to_numpy())
+    usable &= np.where(usable, ui != vi, False)
+    rows = np.flatnonzero(usable)
+    entry_of_row = np.full(len(e), -1, dtype=np.int64)
+    entry_of_row[rows] = router._entries(ui[rows].astype(np.int64), vi[rows].astype(np.int64))
+
+    nnz = router.graph.nnz
+    data = np.full(nnz, np.inf)
+    np.minimum.at(data, entry_of_row[rows], weight[rows])
+    data += _EPS
+    order = rows[np.lexsort((weight[rows], entry_of_row[rows]))]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = entry_of_row[order[1:]] != entry_of_row[order[:-1]]
+    best_row = np.full(nnz, -1, dtype=np.int64)
+    best_row[entry_of_row[order[first]]] = order[first]
+
+    u = e["u"].to_numpy(dtype=np.int64)
+    v = e["v"].to_numpy(dtype=np.int64)
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    sub = e.iloc[rows]
+    keys = pd.DataFrame({"a": a[rows], "b": b[rows],
+                         "g": _geometry_keys(sub, a[rows])})
+    group = keys.groupby(["a", "b", "g"], sort=True).ngroup().to_numpy()
+    link_of_row = np.full(len(e), -1, dtype=np.int64)
+    link_of_row[rows] = group
+    n_links = int(group.max()) + 1 if len(group) else 0
+    members = pd.Series(rows).groupby(group).apply(lambda s: s.to_numpy())
+    link_rows = [members[k] for k in range(n_links)]
+
+    road = (e["mode"] == "road").to_numpy() & ~e["class"].isin(exclude_classes).to_numpy()
+    candidate = np.array([bool(road[r].all()) for r in link_rows], dtype=bool)
+    ends = np.array([(a[r[0]], b[r[0]]) for r in link_rows], dtype=np.int64).reshape(-1, 2)
+    # number the links joining the same nodes fastest first: "a-b/0" is the fastest road
+    per_link = pd.DataFrame({"a": ends[:, 0], "b": ends[:, 1],
+                             "t": [weight[r].min() for r in link_rows]})
+    per_link = per_link.sort_values(["a", "b", "t"], kind="stable")
+    per_link["nth"] = per_link.groupby(["a", "b"]).cumcount()
+    per_link["count"] = per_link.groupby(["a", "b"])["t"].transform("size")
+    per_link = per_link.sort_index()
+    count = per_link["count"].to_numpy()
+    link_id = [f"{x}-{y}" if c == 1 else f"{x}-{y}/{k}"
+               for (x, y), c, k in zip(ends.tolist(), count, per_link["nth"], strict=True)]
+
+    graph = nx.MultiGraph()
+    graph.add_edges_from((int(x), int(y), k) for k, (x, y) in enumerate(ends.tolist()))
+    bridge_pairs = set(nx.bridges(graph))
+    bridge_pairs |= {(y, x) for x, y in bridge_pairs}
+    bridge = np.array([(int(x), int(y)) in bridge_pairs and c == 1
+                       for (x, y), c in zip(ends.tolist(), count, strict=True)], dtype=bool)
+    return _Links(link_of_row, entry_of_row, best_row, link_rows, candidate, bridge, link_id,
+                  data, weight)
+
+
+def _closure(links: _Links, link: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the CSR entries a closure touches and their new weights (h + epsilon, or inf).
+
+    Each entry falls back to the fastest usable edge of the same node pair that is not part of
+    the closed link (a distinct road, or another mode), else to ``inf``.
+    """
+    closed = links.rows[link]
+    entries = np.unique(links.entry_of_row[closed])
+    others = np.flatnonzero(np.isin(links.entry_of_row, entries)
+                            & (links.link_of_row != link) & (links.link_of_row >= 0))
+    new = np.full(len(entries), np.inf)
+    pos = np.searchsorted(entries, links.entry_of_row[others])
+    np.minimum.at(new, pos, links.weight[others])
+    return entries, new + _EPS
+
+
+def _path_entries(pred: np.ndarray, src: int, dst: int, router: Router) -> np.ndarray:
+    """Return the CSR entries of the path ending at ``dst`` in a predecessor row."""
+    path = [dst]
+    while path[-1] != src:
+        path.append(int(pred[path[-1]]))
+    path = np.array(path[::-1], dtype=np.int64)
+    return router._entries(path[:-1], path[1:])
+
+
+def _text(values: Iterable) -> str | None:
+    """Join the distinct non-empty values in order of appearance (``" / "``), or None."""
+    seen: list[str] = []
+    for x in values:
+        if isinstance(x, str) and x and x not in seen:
+            seen.append(x)
+    return " / ".join(seen) if seen else None
+
+
+def critical_links(net: AnalysisNetwork, profile: str = "car",
+                   destinations: Sequence[str] | None = None, top: int | None = 5, *,
+                   exclude_classes: Sequence[str] = EXCLUDED_CLASSES) -> gpd.GeoDataFrame:
+    """Return, per gate and destination, the road links whose closure hurts access most.
+
+    For every border gate of the network (:meth:`AnalysisNetwork.gates`) and every destination,
+    each candidate road link on the gate's fastest path is closed in turn (both directions and
+    its parallel twins) and the trip re-routed (see the module docstring for why testing these
+    links only is exact).
+
+    Parameters
+    ----------
+    net : AnalysisNetwork
+        The scenario-year network.
+    profile : str, default "car"
+        Routing profile (``car``, ``truck``; ``passenger`` and ``freight`` may also detour by
+        the other modes they use).
+    destinations : sequence of str, optional
+        Catalog place ids. Default: the :data:`KEY_DESTINATIONS` present in the network.
+    top : int or None, default 5
+        Keep the links of rank ``<= top`` per gate and destination (ties kept; disconnecting
+        links rank first) and every disconnecting link whatever its rank. None keeps every
+        link with a delay.
+    exclude_classes : sequence of str, default ("connector",)
+        Road classes never closed.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per (gate, destination, link), EPSG:4326, sorted by gate, destination, rank:
+        ``scenario`` (``net.label``), ``profile``, ``gate_id``, ``gate_name``, ``destination``
+        (place id), ``destination_name``, ``link_id`` (``"a-b"`` node ids, ``/k`` when several
+        roads join the same nodes), ``edge_source`` (``;``-joined for twins), ``road_name``,
+        ``road_ref``, ``road_class``, ``u``, ``v`` (node ids in the direction the gate's path
+        runs), ``length_km`` (km), ``base_time_h`` (fastest time, h), ``closed_time_h`` (h,
+        ``inf`` when disconnected), ``delay_h`` (h, ``inf`` when disconnected),
+        ``disconnects`` (bool), ``rank`` (1 = worst for the gate and destination; disconnecting
+        links share rank 1), ``geometry`` (the link's LineString in the path's direction).
+        Links with no delay are left out. ``attrs["unreachable"]`` lists the (gate, destination)
+        pairs already disconnected before any closure (they have no rows) and
+        ``attrs["runtime_s"]`` the seconds taken.
+
+    Raises
+    ------
+    KeyError
+        When a destination is not a place of the network.
+    """
+    t0 = time.perf_counter()
+    router = net.router(profile)
+    places = net.place_nodes
+    if destinations is None:
+        destinations = [p for p in KEY_DESTINATIONS.values() if p in places]
+    missing = [d for d in destinations if d not in places]
+    if missing:
+        raise KeyError(f"destinations not in the network {net.label!r}: {missing}")
+    links = _links(router, exclude_classes)
+    g = router.graph
+    open_graph = csr_matrix((links.data, g.indices, g.indptr), shape=g.shape)
+    dest_idx = router.indices([places[d] for d in destinations])
+    edges = router.edges
+    names = {c: edges[c].to_numpy() if c in edges else np.full(len(edges), None)
+             for c in ("name", "ref", "source", "class")}
+    closures: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    records, unreachable = [], []
+    for gate in net.gates():
+        src = int(router.indices([places[gate.id]])[0])
+        dist, pred = dijkstra(open_graph, directed=True, indices=src, return_predecessors=True)
+        on_path: dict[int, list[tuple[int, int]]] = {}  # link -> [(dest k, path row)]
+        for k, d in enumerate(dest_idx):
+            if not np.isfinite(dist[d]):
+                unreachable.append((gate.id, destinations[k]))
+                continue
+            rows = links.best_row[_path_entries(pred, src, int(d), router)]
+            for r in rows:
+                lk = int(links.link_of_row[r])
+                if lk >= 0 and links.candidate[lk]:
+                    on_path.setdefault(lk, []).append((k, int(r)))
+        for lk, uses in on_path.items():
+            if links.bridge[lk]:
+                closed = np.full(len(dest_idx), np.inf)
+            else:
+                if lk not in closures:
+                    closures[lk] = _closure(links, lk)
+                entries, new = closures[lk]
+                data = links.data.copy()
+                data[entries] = new
+                closed = dijkstra(csr_matrix((data, g.indices, g.indptr), shape=g.shape),
+                                  directed=True, indices=src)[dest_idx]
+            twins = links.rows[lk]
+            for k, r in uses:
+                base = float(dist[dest_idx[k]])
+                delay = float(closed[k]) - base
+                if delay <= DELAY_TOL_H:
+                    continue
+                records.append({
+                    "scenario": net.label, "profile": profile, "gate_id": gate.id,
+                    "gate_name": gate.name, "destination": destinations[k],
+                    "destination_name": net.catalog.places[destinations[k]].name,
+                    "link_id": links.link_id[lk],
+                    "edge_source": ";".join(dict.fromkeys(
+                        str(s) for s in names["source"][twins])),
+                    "road_name": _text(names["name"][twins]),
+                    "road_ref": _text(names["ref"][twins]),
+                    "road_class": _text(names["class"][twins]),
+                    "u": int(edges["u"].iat[r]), "v": int(edges["v"].iat[r]),
+                    "length_km": float(edges["length_km"].iat[r]),
+                    "base_time_h": base, "closed_time_h": float(closed[k]),
+                    "delay_h": delay, "disconnects": not np.isfinite(closed[k]),
+                    "geometry": edges.geometry.iat[r] if "geometry" in edges else None,
+                })
+    table = gpd.GeoDataFrame(pd.DataFrame(records, columns=COLUMNS), geometry="geometry",
+                             crs="EPSG:4326")
+    if len(table):
+        table["rank"] = (table.groupby(["gate_id", "destination"])["delay_h"]
+                         .rank(ascending=False, method="min").astype(int))
+        keep = table["disconnects"] | (table["rank"] <= (top if top is not None else np.inf))
+        gate_order = {gt.id: i for i, gt in enumerate(net.gates())}
+        dest_order = {d: i for i, d in enumerate(destinations)}
+        table = (table[keep]
+                 .assign(_g=lambda t: t["gate_id"].map(gate_order),
+                         _d=lambda t: t["destination"].map(dest_order))
+                 .sort_values(["_g", "_d", "rank", "link_id"])
+                 .drop(columns=["_g", "_d"]).reset_index(drop=True))
+    table["rank"] = table["rank"].astype(int)
+    table["disconnects"] = table["disconnects"].astype(bool)
+    table.attrs["unreachable"] = unreachable
+    table.attrs["runtime_s"] = time.perf_counter() - t0
+    return table
+
+
+def criticality_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Rank the links of a :func:`critical_links` table over all gates and destinations.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Output of :func:`critical_links` (one or several scenarios concatenated). Totals count
+        only the rows present: pass a table built with ``top=None`` for complete totals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (scenario, link), a GeoDataFrame when ``table`` has geometry, ranked within
+        each scenario: ``scenario``, ``rank``, ``link_id``, ``edge_source``, ``road_name``,
+        ``road_ref``, ``road_class``, ``u``, ``v``, ``length_km`` (km), ``gates_affected``
+        (gates with a delay or a disconnection to some destination), ``gates_disconnected``
+        (gates cut off from at least one destination), ``pairs_affected`` and
+        ``pairs_disconnected`` (gate-destination pairs), ``max_delay_h`` and ``total_delay_h``
+        (largest and summed finite delays, h; disconnections are counted, not summed),
+        ``geometry``. Ranked by gates disconnected, then pairs disconnected, then total and
+        largest delay.
+    """
+    if table.empty:
+        out = pd.DataFrame(columns=SUMMARY_COLUMNS)
+        return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326") if (
+            "geometry" in table) else out.drop(columns="geometry")
+    t = table.assign(_finite=table["delay_h"].where(np.isfinite(table["delay_h"])),
+                     _cut_gate=table["gate_id"].where(table["disconnects"]))
+    out = t.groupby(["scenario", "link_id"], sort=False).agg(
+        edge_source=("edge_source", "first"), road_name=("road_name", "first"),
+        road_ref=("road_ref", "first"), road_class=("road_class", "first"),
+        u=("u", "first"), v=("v", "first"), length_km=("length_km", "first"),
+        gates_affected=("gate_id", "nunique"), gates_disconnected=("_cut_gate", "nunique"),
+        pairs_affected=("gate_id", "size"), pairs_disconnected=("disconnects", "sum"),
+        max_delay_h=("_finite", "max"), total_delay_h=("_finite", "sum"),
+    ).reset_index()
+    out["max_delay_h"] = out["max_delay_h"].fillna(0.0)
+    out["pairs_disconnected"] = out["pairs_disconnected"].astype(int)
+    out = out.sort_values(["scenario", "gates_disconnected", "pairs_disconnected",
+                           "total_delay_h", "max_delay_h", "link_id"],
+                          ascending=[True, False, False, False, False, True])
+    out["rank"] = out.groupby("scenario").cumcount() + 1
+    if "geometry" in table:
+        geom = table.drop_duplicates(["scenario", "link_id"]).set_index(
+            ["scenario", "link_id"]).geometry
+        out["geometry"] = geom.reindex(pd.MultiIndex.from_frame(
+            out[["scenario", "link_id"]])).to_numpy()
+        return gpd.GeoDataFrame(out[SUMMARY_COLUMNS].reset_index(drop=True),
+                                geometry="geometry", crs=getattr(table, "crs", "EPSG:4326"))
+    return out[[c for c in SUMMARY_COLUMNS if c != "geometry"]].reset_index(drop=True)
