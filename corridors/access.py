@@ -19,7 +19,7 @@ from corridors.population import PopulationGrid, people_within, pixel_times
 CUTOFFS_H = (2, 4, 8)
 
 
-def _origins(net: AnalysisNetwork) -> list[tuple[Place, Place]]:
+def origins(net: AnalysisNetwork) -> list[tuple[Place, Place]]:
     """(item, gate it is measured at): every gate, then every BGEZ."""
     out = [(g, g) for g in net.gates()]
     for p in net.catalog.places.values():
@@ -67,7 +67,7 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
         ``reachable`` (Hà Nội can be reached); people within the cutoffs.
     """
     router = net.router(profile)
-    items = _origins(net)
+    items = origins(net)
     nodes = net.place_nodes
     src = np.array([nodes[g.id] for _, g in items], dtype=np.int64)
     rows = [{"scenario": net.label, "profile": profile, "id": item.id, "name": item.name_vi,
@@ -118,7 +118,7 @@ def gate_matrix(net: AnalysisNetwork, profile: str = "car") -> pd.DataFrame:
     (``inf`` where no route exists).
     """
     router = net.router(profile)
-    items = _origins(net)
+    items = origins(net)
     nodes = net.place_nodes
     src = np.array([nodes[g.id] for _, g in items], dtype=np.int64)
     t, km = router.matrix(src, src)

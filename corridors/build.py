@@ -34,8 +34,9 @@ from network.specs import Facility, LinkSpec
 
 #: Environment variable for the cache folder (default ``~/.cache/corridors``).
 CACHE_ENV = "CORRIDORS_CACHE_DIR"
-#: Bump when the backbone code changes in a way that invalidates cached backbones.
-BACKBONE_FORMAT = 1
+#: Bump to invalidate every cached backbone (the code of ``network`` and ``layers`` is hashed
+#: into the key as well, so an edit of the builders invalidates it by itself).
+BACKBONE_FORMAT = 2
 #: ``osm`` value meaning: download the bbox's OSM data from the Overpass API (when online).
 OVERPASS = "overpass"
 
@@ -95,8 +96,19 @@ def file_hash(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def _code_hash() -> str:
+    """Hash of the source of the packages that build backbones (network, layers)."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for pkg in ("network", "layers"):
+        for path in sorted((root / pkg).glob("*.py")):
+            h.update(path.name.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def _backbone_key(osm: Path | None, bbox, dem_paths) -> str:
-    h = hashlib.sha256(f"{BACKBONE_FORMAT}|{__version__}|{bbox}".encode())
+    h = hashlib.sha256(f"{BACKBONE_FORMAT}|{__version__}|{bbox}|{_code_hash()}".encode())
     inputs = [osm] if osm else [data_dir() / "region.gpkg"]
     inputs += [Path(p) for p in dem_paths] if dem_paths else [
         data_dir() / "srtm3_N21E105.tif", data_dir() / "dem_5arcmin.tif"]

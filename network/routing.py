@@ -165,6 +165,16 @@ class Router:
             acc = acc + np.where(ptr != cols, acc[rows, ptr], 0.0)
             ptr = nxt
 
+    def times(self, sources: Sequence[int], targets: Sequence[int] | None = None
+              ) -> np.ndarray:
+        """Return the travel-time matrix (h) from sources to targets (all nodes by default).
+
+        The fastest option when lengths are not needed: one search per source, no predecessor
+        bookkeeping. Unreachable pairs are ``inf``. With ``weight="length"`` it returns km.
+        """
+        dist = np.atleast_2d(dijkstra(self.graph, directed=True, indices=self.indices(sources)))
+        return dist if targets is None else dist[:, self.indices(targets)]
+
     def matrix(self, sources: Sequence[int], targets: Sequence[int] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """Return travel times (h) and lengths (km) from sources to targets.
