@@ -243,6 +243,140 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
         click.echo(f"wrote {p}")
 
 
+profile_option = click.option(
+    "--profile", type=click.Choice(["car", "truck", "passenger", "freight"]), default="car",
+    show_default=True,
+    help="car and truck drive; passenger adds trains and flights; freight adds trains and barges.")
+scenario_option = click.option(
+    "--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Scenario file (YAML): delays, drops, additions, speeds.")
+
+
+def _read_scenario(path: Path | None):
+    from corridors.scenario import BASE, read_scenario
+
+    return read_scenario(path) if path else BASE
+
+
+@main.command("route")
+@click.argument("origin", metavar="FROM")
+@click.argument("destination", metavar="TO")
+@click.option("--year", default=2025, show_default=True, type=click.IntRange(2000, 2060),
+              help="Year of the network.")
+@profile_option
+@scenario_option
+@catalog_option
+@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="table",
+              show_default=True, help="Output format.")
+def route_cmd(origin: str, destination: str, year: int, profile: str,
+              scenario_path: Path | None, catalog_path: Path | None, fmt: str) -> None:
+    """Fastest route between two places: time, length, km by mode and road class.
+
+    FROM and TO are catalog places, in any spelling with or without diacritics ("Lào Cai",
+    "lao cai", "gate_huu_nghi"), or coordinates "lat,lon" (taken at the nearest road).
+
+    \b
+    Examples:
+      corridors route "Hà Nội" "Lào Cai" --year 2030
+      corridors route "huu nghi" "seaport_hai_phong" --profile truck --format json
+      corridors route "21.03,105.85" "Điện Biên Phủ" --profile passenger
+    """
+    from corridors.analysis_network import AnalysisNetwork
+    from corridors.build import build_network
+    from corridors.locate import locate
+
+    try:
+        result = build_network(year, _read_scenario(scenario_path), catalog_path=catalog_path)
+        net = AnalysisNetwork(str(year), result.tables, result.catalog)
+        a, b = locate(net, origin), locate(net, destination)
+    except (InputError, LookupError) as exc:
+        raise click.ClickException(str(exc.args[0]) if exc.args else str(exc)) from None
+    r = net.router(profile).route(a.node, b.node)
+    out = {"from": a.label, "to": b.label, "from_id": a.place_id, "to_id": b.place_id,
+           "year": year, "profile": profile, "scenario": result.scenario.name,
+           "reachable": r is not None,
+           "time_h": round(r.time_h, 4) if r else None,
+           "length_km": round(r.length_km, 3) if r else None,
+           "km_by_mode": r.km_by_mode if r else {}, "km_by_class": r.km_by_class if r else {},
+           "transfers": r.transfers if r else None,
+           "border_crossings": r.border_crossings if r else None,
+           "snap_km": {"from": a.snap_km, "to": b.snap_km}}
+    if fmt == "json":
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if r is None:
+        click.echo(f"{a.label} → {b.label} ({year}, {profile}): no route")
+        return
+    hours, minutes = divmod(round(r.time_h * 60), 60)
+    click.echo(f"{a.label} → {b.label} ({year}, {profile}, scenario {out['scenario']}): "
+               f"{hours} h {minutes:02d} min, {r.length_km:,.1f} km")
+    for k, v in sorted(r.km_by_class.items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {k:26s} {v:9,.1f} km")
+    if r.transfers:
+        click.echo(f"  transfers: {r.transfers}")
+
+
+@main.command("analyse")
+@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+              show_default=True, metavar="A B", help="The two years to compare.")
+@scenario_option
+@catalog_option
+@click.option("--profile", "profiles", multiple=True,
+              type=click.Choice(["car", "truck", "passenger", "freight"]),
+              help="Profiles to analyse (repeatable; default car, truck, freight).")
+@click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "parquet"]),
+              help="Table formats (repeatable; default both).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("corridors-out"), show_default=True, help="Output folder.")
+@click.option("--force", is_flag=True, help="Replace existing tables.")
+def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, profiles,
+                formats, out_dir: Path, force: bool) -> None:
+    """Run every analysis for two years and write the tables (CSV and Parquet).
+
+    Gate and BGEZ access, the gate-to-gate matrix, corridor KPIs, province times, savings per
+    OD pair, gate, corridor and province, per-project attribution, and critical links.
+
+    \b
+    Examples:
+      corridors analyse
+      corridors analyse --years 2025 2030 --scenario late-sgr.yaml --out results/
+    """
+    from tqdm import tqdm
+
+    from corridors.analyses import DEFAULT_PROFILES, run_analyses
+    from corridors.build import build_networks
+    from corridors.tables import table_paths, write_tables
+
+    profiles = profiles or DEFAULT_PROFILES
+    formats = formats or ("csv", "parquet")
+    try:
+        scenario = _read_scenario(scenario_path)
+        results = build_networks(sorted(set(years)), scenario, catalog_path=catalog_path)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from None
+    a, b = results[years[0]], results[years[1]]
+    with tqdm(total=7, desc="analyses", unit="step", disable=None) as bar:
+        def progress(name):
+            bar.set_postfix_str(name)
+            bar.update(1)
+        names = ["gate_access"]  # the first file decides whether --force is needed
+        existing = [p for p in table_paths(names, out_dir, formats) if p.exists()]
+        if existing and not force:
+            raise click.ClickException(f"{existing[0]} exists: pass --force to replace, or "
+                                       "choose another --out")
+        analyses = run_analyses(a, b, profiles, progress)
+    try:
+        paths = write_tables(analyses.tables, out_dir, formats, force=force)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    la, lb = analyses.labels
+    tot = analyses.tables["project_attribution"].attrs.get("totals", {}).get(profiles[0], {})
+    click.echo(f"{la} → {lb}: gate OD hours saved ({profiles[0]}): "
+               f"{tot.get('od_hours', float('nan')):.1f}; corridor hours saved: "
+               f"{tot.get('corridor_hours', float('nan')):.2f}")
+    click.echo(f"wrote {len(paths)} files to {out_dir}")
+
+
 def _default_dems() -> list[Path]:
     from network.terrain import dem_paths_default
 

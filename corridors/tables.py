@@ -1,0 +1,72 @@
+"""Writing result tables: CSV for people and spreadsheets, Parquet (GeoParquet) for tools.
+
+Column names carry their units (``time_h``, ``length_km``, ``speed_kmh``, ``people``). Tables
+with geometry are written to Parquet as GeoParquet and to CSV without the geometry. Every file
+set is staged in a temporary folder and moved into place when all were written.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+FORMATS = ("csv", "parquet")
+
+
+def table_paths(names: Iterable[str], out_dir: str | Path, formats: Iterable[str] = FORMATS
+                ) -> list[Path]:
+    """Return the files :func:`write_tables` would write."""
+    out = Path(out_dir)
+    return [out / f"{n}.{f}" for n in names for f in formats]
+
+
+def _csv_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    # infinite times (unreachable) are written as empty cells, not "inf"
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path,
+                 formats: Iterable[str] = FORMATS, force: bool = False) -> list[Path]:
+    """Write each table as ``<name>.csv`` and/or ``<name>.parquet`` in ``out_dir``.
+
+    Raises
+    ------
+    FileExistsError
+        If a file exists and ``force`` is False (nothing is written then).
+    ValueError
+        For an unknown format.
+    """
+    formats = list(formats)
+    bad = set(formats) - set(FORMATS)
+    if bad:
+        raise ValueError(f"unknown table format(s) {sorted(bad)}; valid: {', '.join(FORMATS)}")
+    out = Path(out_dir)
+    paths = table_paths(tables, out, formats)
+    existing = [p for p in paths if p.exists()]
+    if existing and not force:
+        raise FileExistsError(f"{existing[0]} and {len(existing) - 1} other file(s) exist: pass "
+                              "--force to replace them, or choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out, prefix=".tables-") as tmp:
+        staged = []
+        for name, frame in tables.items():
+            for fmt in formats:
+                path = Path(tmp) / f"{name}.{fmt}"
+                if fmt == "csv":
+                    _csv_ready(frame).to_csv(path, index=False)
+                elif isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
+                    frame.to_parquet(path, index=False)
+                else:
+                    pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_parquet(
+                        path, index=False)
+                staged.append((path, out / path.name))
+        for src, dst in staged:
+            os.replace(src, dst)
+    return paths
