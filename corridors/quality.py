@@ -97,7 +97,10 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
     inserted = set(tables.assembly.links)
     gained_links = [s.id for s in specs if s.open_year is not None
                     and base_year < s.open_year <= year and (s.id in inserted or s.upgrades)]
-    gained_edges = e[pd.to_numeric(e["open_year"], errors="coerce").gt(base_year)]
+    # widenings replace edges one for one: they are listed, not counted as new kilometres
+    upgrade_tags = {s.tag for s in specs if s.upgrades}
+    gained_edges = e[pd.to_numeric(e["open_year"], errors="coerce").gt(base_year)
+                     & ~e["project"].isin(upgrade_tags)]
     placed = [s.id for s in specs if s.id in inserted]
     return {
         "provenance": provenance or {},
