@@ -28,41 +28,6 @@ from network.schema import METRIC_CRS
 ACCESS_SPEED_KMH = 20.0
 
 
-@dataclass(frozen=True)
-class PopulationGrid:
-    """Populated pixels attached to road edges.
-
-    Attributes
-    ----------
-    people : numpy.ndarray
-        People per pixel (WorldPop 2020, UN-adjusted).
-    u, v : numpy.ndarray
-        Node ids of the edge each pixel is attached to.
-    frac : numpy.ndarray
-        Position of the attachment point along the edge from ``u`` (0–1).
-    edge_time_h : dict
-        Profile to the edge's travel time, hours.
-    access_h : numpy.ndarray
-        Time of the off-network leg, hours.
-    province_2024, province_2025 : numpy.ndarray
-        Province of each pixel before and after the July 2025 merger ("" outside the 21).
-    """
-
-    people: np.ndarray
-    u: np.ndarray
-    v: np.ndarray
-    frac: np.ndarray
-    edge_time_h: dict[str, np.ndarray]
-    access_h: np.ndarray
-    province_2024: np.ndarray
-    province_2025: np.ndarray
-
-    @property
-    def total(self) -> float:
-        """People on the grid."""
-        return float(self.people.sum())
-
-
 def _pixels() -> gpd.GeoDataFrame:
     with rasterio.open(raster_path("population")) as ds:
         band = ds.read(1, masked=True)
@@ -71,6 +36,88 @@ def _pixels() -> gpd.GeoDataFrame:
         people = band.data[rows, cols].astype(float)
     return gpd.GeoDataFrame({"people": people}, geometry=gpd.points_from_xy(xs, ys),
                             crs="EPSG:4326")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """Points attached to the nearest ordinary road edge of a network.
+
+    Attributes
+    ----------
+    u, v : numpy.ndarray
+        Node ids of the edge each point is attached to.
+    frac : numpy.ndarray
+        Position of the attachment along the edge from ``u`` (0–1).
+    edge_time_h : dict
+        Timing (car, truck) to the edge's travel time, hours.
+    access_h : numpy.ndarray
+        Time of the off-network leg at :data:`ACCESS_SPEED_KMH`, hours.
+    """
+
+    u: np.ndarray
+    v: np.ndarray
+    frac: np.ndarray
+    edge_time_h: dict[str, np.ndarray]
+    access_h: np.ndarray
+
+
+def attach(net: AnalysisNetwork, points: gpd.GeoSeries) -> Attachment:
+    """Attach points (EPSG:4326) to the nearest ordinary road (no expressway, no project edge).
+
+    The attachment roads are present in every year and variant of a master network, so one
+    attachment serves them all.
+    """
+    e = net.tables.edges
+    roads = e[(e["mode"] == "road") & (e["class"] != "expressway") & e["project"].isna()]
+    lines = roads.geometry.to_crs(METRIC_CRS).values
+    pts = points.to_crs(METRIC_CRS).values
+    tree = shapely.STRtree(lines)
+    (ip, ie), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
+    order = np.argsort(ip)
+    ip, ie, dist = ip[order], ie[order], dist[order]
+    if len(ip) != len(pts):
+        raise ValueError("some points could not be attached to a road")
+    chosen = roads.iloc[ie]
+    return Attachment(
+        u=chosen["u"].to_numpy(dtype=np.int64), v=chosen["v"].to_numpy(dtype=np.int64),
+        frac=np.asarray(shapely.line_locate_point(lines[ie], pts, normalized=True), dtype=float),
+        edge_time_h={p: chosen[f"time_h_{p}"].to_numpy(dtype=float) for p in ("car", "truck")},
+        access_h=dist / 1000 / ACCESS_SPEED_KMH,
+    )
+
+
+def point_times(att: Attachment, router: Router, node_time_h: np.ndarray) -> np.ndarray:
+    """Return the time (h) of every attached point, given the times of every router node."""
+    idx = router._index
+    tu = node_time_h[idx.reindex(att.u).to_numpy(dtype=float).astype(np.int64)]
+    tv = node_time_h[idx.reindex(att.v).to_numpy(dtype=float).astype(np.int64)]
+    te = att.edge_time_h[router.timing]
+    return np.minimum(tu + att.frac * te, tv + (1 - att.frac) * te) + att.access_h
+
+
+@dataclass(frozen=True)
+class PopulationGrid:
+    """Populated pixels attached to road edges.
+
+    Attributes
+    ----------
+    people : numpy.ndarray
+        People per pixel (WorldPop 2020, UN-adjusted).
+    attachment : Attachment
+        Where each pixel joins the roads.
+    province_2024, province_2025 : numpy.ndarray
+        Province of each pixel before and after the July 2025 merger ("" outside the 21).
+    """
+
+    people: np.ndarray
+    attachment: Attachment
+    province_2024: np.ndarray
+    province_2025: np.ndarray
+
+    @property
+    def total(self) -> float:
+        """People on the grid."""
+        return float(self.people.sum())
 
 
 def population_grid(net: AnalysisNetwork) -> PopulationGrid:
@@ -83,25 +130,12 @@ def population_grid(net: AnalysisNetwork) -> PopulationGrid:
     old = read_layer("provinces_2024")[["name", "geometry"]]
     table = net.catalog.provinces.set_index("province_2024")["province_2025"]
     px = gpd.sjoin(px, old, how="inner", predicate="within").drop(columns="index_right")
-    px["province_2025"] = px["name"].map(table)
-    e = net.tables.edges
-    roads = e[(e["mode"] == "road") & (e["class"] != "expressway") & e["project"].isna()]
-    lines = roads.geometry.to_crs(METRIC_CRS).values
-    pts = px.geometry.to_crs(METRIC_CRS).values
-    tree = shapely.STRtree(lines)
-    (ip, ie), dist = tree.query_nearest(pts, return_distance=True, all_matches=False)
-    order = np.argsort(ip)
-    ip, ie, dist = ip[order], ie[order], dist[order]
-    chosen = roads.iloc[ie]
-    frac = shapely.line_locate_point(lines[ie], pts[ip], normalized=True)
+    px = px.reset_index(drop=True)
+    att = attach(net, px.geometry)
     return PopulationGrid(
-        people=px["people"].to_numpy()[ip],
-        u=chosen["u"].to_numpy(dtype=np.int64), v=chosen["v"].to_numpy(dtype=np.int64),
-        frac=np.asarray(frac, dtype=float),
-        edge_time_h={p: chosen[f"time_h_{p}"].to_numpy(dtype=float) for p in ("car", "truck")},
-        access_h=dist / 1000 / ACCESS_SPEED_KMH,
-        province_2024=px["name"].to_numpy()[ip].astype(str),
-        province_2025=px["province_2025"].to_numpy()[ip].astype(str),
+        people=px["people"].to_numpy(), attachment=att,
+        province_2024=px["name"].to_numpy().astype(str),
+        province_2025=px["name"].map(table).to_numpy().astype(str),
     )
 
 
@@ -111,11 +145,7 @@ def pixel_times(grid: PopulationGrid, router: Router, node_time_h: np.ndarray) -
     ``node_time_h`` is one row of :meth:`network.routing.Router.search` (from an origin) or the
     times of :meth:`network.routing.Router.nearest` (to a set of destinations).
     """
-    idx = router._index
-    tu = node_time_h[idx.reindex(grid.u).to_numpy(dtype=float).astype(np.int64)]
-    tv = node_time_h[idx.reindex(grid.v).to_numpy(dtype=float).astype(np.int64)]
-    te = grid.edge_time_h[router.timing]
-    return np.minimum(tu + grid.frac * te, tv + (1 - grid.frac) * te) + grid.access_h
+    return point_times(grid.attachment, router, node_time_h)
 
 
 def people_within(grid: PopulationGrid, times_h: np.ndarray, cutoffs_h=(2, 4, 8)
