@@ -377,6 +377,111 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
     click.echo(f"wrote {len(paths)} files to {out_dir}")
 
 
+def _compare_options(f):
+    f = click.option("--compare", nargs=2, type=click.IntRange(2000, 2060), default=None,
+                     metavar="A B", help="The two years to compare (default 2025 2030).")(f)
+    return click.option("--year", type=click.IntRange(2000, 2060), default=None,
+                        help="One year only (same as --compare YEAR YEAR).")(f)
+
+
+def _years(year: int | None, compare) -> tuple[int, int]:
+    if year is not None and compare:
+        raise click.UsageError("give --year or --compare, not both")
+    if year is not None:
+        return (year, year)
+    return tuple(compare) if compare else (2025, 2030)
+
+
+def _results(years, scenario_path, catalog_path, osm=None):
+    from tqdm import tqdm
+
+    from corridors.results import compute_results
+
+    try:
+        scenario = _read_scenario(scenario_path)
+        with tqdm(total=9, desc="computing", unit="step", disable=None) as bar:
+            def progress(name):
+                bar.set_postfix_str(name)
+                bar.update(1)
+            return compute_results(years, scenario, osm=osm, catalog_path=catalog_path,
+                                   progress=progress)
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("map")
+@click.argument("kinds", nargs=-1, type=click.Choice(["plan", "scenario", "gate", "corridor"]))
+@_compare_options
+@scenario_option
+@catalog_option
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("corridors-out") / "maps", show_default=True, help="Output folder.")
+@click.option("--cdn", is_flag=True,
+              help="Load the map libraries from the internet instead of embedding them.")
+@click.option("--no-static", is_flag=True, help="Skip the PNG maps.")
+@click.option("--force", is_flag=True, help="Replace existing maps.")
+def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cdn: bool,
+            no_static: bool, force: bool) -> None:
+    """Write interactive maps (HTML) and static maps (PNG).
+
+    KINDS: plan, scenario, gate, corridor (default: all four). Maps are single HTML files that
+    open offline (the map libraries are embedded) unless --cdn is given.
+
+    \b
+    Examples:
+      corridors map
+      corridors map gate corridor --compare 2025 2030 --out maps/
+    """
+    from maps import MAP_KINDS, write_maps, write_static_maps
+
+    kinds = kinds or MAP_KINDS
+    results = _results(_years(year, compare), scenario_path, catalog_path)
+    try:
+        paths = write_maps(results, out_dir, kinds, offline=not cdn, force=force)
+        if not no_static:
+            paths += write_static_maps(results, out_dir, force=force)
+    except (FileExistsError, LookupError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
+@main.command("export")
+@_compare_options
+@scenario_option
+@catalog_option
+@click.option("--osm", type=click.Path(path_type=Path),
+              help="OSM extract to use instead of the embedded backbone.")
+@click.option("--crs", type=click.Choice(["wgs84", "vn2000"]), default="wgs84",
+              show_default=True,
+              help="wgs84 (EPSG:4326) or vn2000 (VN-2000 / UTM zone 48N, EPSG:3405).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("corridors-out") / "gis", show_default=True, help="Output folder.")
+@click.option("--force", is_flag=True, help="Replace an output folder that holds files.")
+def export_cmd(year, compare, scenario_path, catalog_path, osm, crs: str, out_dir: Path,
+               force: bool) -> None:
+    """Write a styled GeoPackage, GeoTIFF rasters and a QGIS project (.qgz).
+
+    \b
+    Examples:
+      corridors export
+      corridors export --compare 2025 2030 --crs vn2000 --out gis/
+    """
+    from corridors.export import write_exports
+
+    if out_dir.exists() and any(out_dir.iterdir()) and not force:
+        raise click.ClickException(f"{out_dir} exists and holds files: pass --force to replace "
+                                   "them, or choose another --out")
+    results = _results(_years(year, compare), scenario_path, catalog_path, osm)
+    try:
+        paths = write_exports(results, out_dir, crs="EPSG:3405" if crs == "vn2000"
+                              else "EPSG:4326", force=force)
+    except (FileExistsError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for p in paths:
+        click.echo(f"wrote {p}")
+
+
 def _default_dems() -> list[Path]:
     from network.terrain import dem_paths_default
 
