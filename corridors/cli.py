@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,18 +63,42 @@ def format_table(frame: pd.DataFrame, max_width: int = 60) -> str:
     return "\n".join([line(cols), line(["-" * w for w in widths]), *map(line, cells)])
 
 
+#: Set by the global options: no progress bars when quiet.
+UI = {"quiet": False}
+
+
+def progress_bar(total: int, desc: str):
+    """Return a tqdm progress bar (hidden when --quiet or when not on a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="step", disable=True if UI["quiet"] else None)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="corridors")
-def main() -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the files written.")
+@click.option("-v", "--verbose", count=True, help="Print more (-vv for debugging messages).")
+def main(quiet: bool, verbose: int) -> None:
     """Corridor planning toolkit for Vietnam's Northern Midlands and Mountains.
 
     \b
     Examples:
+      corridors run                           the main job: networks, analyses, maps,
+                                              QGIS project and report in ./corridors-out
       corridors validate                      check the shipped catalogs
-      corridors validate my_projects.yaml     check an edited projects file
       corridors projects --format json        every planned project, with its source
+      corridors route "Hà Nội" "lao cai"      fastest route, any spelling
       corridors places "lao cai"              find a place, with or without diacritics
     """
+    import logging
+    import warnings
+
+    UI["quiet"] = quiet
+    level = logging.ERROR if quiet else [logging.WARNING, logging.INFO, logging.DEBUG][
+        min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    if not verbose:
+        warnings.filterwarnings("ignore", category=UserWarning)
 
 
 @main.command("validate")
@@ -341,8 +366,6 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
       corridors analyse
       corridors analyse --years 2025 2030 --scenario late-sgr.yaml --out results/
     """
-    from tqdm import tqdm
-
     from corridors.analyses import DEFAULT_PROFILES, run_analyses
     from corridors.build import build_networks
     from corridors.tables import table_paths, write_tables
@@ -355,7 +378,7 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
     except InputError as exc:
         raise click.ClickException(str(exc)) from None
     a, b = results[years[0]], results[years[1]]
-    with tqdm(total=7, desc="analyses", unit="step", disable=None) as bar:
+    with progress_bar(7, "analyses") as bar:
         def progress(name):
             bar.set_postfix_str(name)
             bar.update(1)
@@ -393,13 +416,12 @@ def _years(year: int | None, compare) -> tuple[int, int]:
 
 
 def _results(years, scenario_path, catalog_path, osm=None):
-    from tqdm import tqdm
 
     from corridors.results import compute_results
 
     try:
         scenario = _read_scenario(scenario_path)
-        with tqdm(total=9, desc="computing", unit="step", disable=None) as bar:
+        with progress_bar(9, "computing") as bar:
             def progress(name):
                 bar.set_postfix_str(name)
                 bar.update(1)
@@ -444,6 +466,57 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
         raise click.ClickException(str(exc)) from None
     for p in paths:
         click.echo(f"wrote {p}")
+
+
+@main.command("run")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("corridors-out"), show_default=True, help="Output folder.")
+@click.option("--osm", type=click.Path(path_type=Path),
+              help="OSM extract (.osm.pbf or .osm) to use instead of the embedded backbone.")
+@click.option("--scenario", "scenario_paths", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scenario file (YAML), repeatable; the base always runs too.")
+@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+              show_default=True, metavar="A B", help="The two years to compare.")
+@catalog_option
+@click.option("--force", is_flag=True, help="Replace the previous run of the same scenarios.")
+def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path: Path | None,
+            force: bool) -> None:
+    """Run the main job: networks, analyses, maps, GIS exports and the report.
+
+    For the base and each scenario, writes OUT/<scenario>/: networks/ (2025 and 2030 networks
+    with their quality reports), tables/ (CSV, Parquet), maps/ (HTML that opens offline, PNG),
+    gis/ (styled GeoPackage, rasters, QGIS project) and report.html; and OUT/index.html. A
+    previous run is never overwritten without --force.
+
+    \b
+    Examples:
+      corridors run
+      corridors run --scenario late-sgr.yaml --out results/
+      corridors run --osm vietnam-latest.osm.pbf --out osm-run/
+    """
+    from corridors.run import run_all
+    from corridors.scenario import read_scenario
+    from layers.osm import OsmReadError
+
+    try:
+        scenarios = [read_scenario(p) for p in scenario_paths]
+    except InputError as exc:
+        raise click.ClickException(str(exc)) from None
+    started = time.perf_counter()
+    with progress_bar(14 * (1 + len(scenarios)), "corridors run") as bar:
+        def progress(name):
+            bar.set_postfix_str(name[:40])
+            bar.update(1)
+        try:
+            manifests = run_all(out_dir, years, scenarios, osm=osm, catalog_path=catalog_path,
+                                force=force, progress=progress)
+        except (InputError, OsmReadError, FileExistsError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+    for m in manifests:
+        click.echo(f"{m['scenario']}: {len(m['files'])} files in {out_dir / m['scenario']} "
+                   f"(report: {out_dir / m['scenario'] / 'report.html'})")
+    click.echo(f"index: {out_dir / 'index.html'}; run time {time.perf_counter() - started:.0f} s")
 
 
 @main.command("export")
