@@ -74,7 +74,8 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
              "kind": item.kind, "gate_id": gate.id, "province": item.province,
              "province_2025": item.province_2025, "neighbour": gate.attrs.get("neighbour"),
              "gate_class": gate.attrs.get("gate_class")} for item, gate in items]
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=["scenario", "profile", "id", "name", "kind", "gate_id",
+                                        "province", "province_2025", "neighbour", "gate_class"])
     dests = {k: nodes[v] for k, v in KEY_DESTINATIONS.items() if v in nodes}
     if dests:
         t, km = router.matrix(src, list(dests.values()))
@@ -99,7 +100,8 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
                                       for i, c in enumerate(caps)]
         table["length_km_to_capital"] = [km[i, col[nodes[c.id]]] if c and c.id in nodes
                                          else np.inf for i, c in enumerate(caps)]
-    table["reachable"] = np.isfinite(table.get("time_h_to_ha_noi", pd.Series(np.inf)))
+    table["reachable"] = (np.isfinite(table["time_h_to_ha_noi"]) if "time_h_to_ha_noi" in table
+                          else False)
     if grid is not None:
         dist, _ = router.search(src)
         for c in CUTOFFS_H:
@@ -126,6 +128,6 @@ def gate_matrix(net: AnalysisNetwork, profile: str = "car") -> pd.DataFrame:
     i, j = np.meshgrid(range(len(ids)), range(len(ids)), indexing="ij")
     keep = (i != j).ravel()
     return pd.DataFrame({"scenario": net.label, "profile": profile,
-                         "from_id": np.asarray(ids)[i.ravel()][keep],
-                         "to_id": np.asarray(ids)[j.ravel()][keep],
+                         "from_id": np.asarray(ids, dtype=object)[i.ravel().astype(np.int64)][keep],
+                         "to_id": np.asarray(ids, dtype=object)[j.ravel().astype(np.int64)][keep],
                          "time_h": t.ravel()[keep], "length_km": km.ravel()[keep]})

@@ -499,6 +499,8 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
     from corridors.scenario import read_scenario
     from layers.osm import OsmReadError
 
+    if years[0] == years[1]:
+        raise click.BadParameter("the two years must differ", param_hint="--years")
     try:
         scenarios = [read_scenario(p) for p in scenario_paths]
     except InputError as exc:

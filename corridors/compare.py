@@ -14,15 +14,22 @@ from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.population import PopulationGrid, pixel_times, weighted_time_by_province
 
 
+def _distinct(labels: tuple[str, str]) -> tuple[str, str]:
+    la, lb = labels
+    return (f"{la}_a", f"{lb}_b") if la == lb else (la, lb)
+
+
 def with_savings(a: pd.DataFrame, b: pd.DataFrame, keys: list[str], value: str = "time_h",
                  labels: tuple[str, str] = ("a", "b")) -> pd.DataFrame:
     """Join two tables on ``keys`` and add ``saving_h`` and ``saving_pct``.
 
-    The value columns become ``<value>_<label>`` (for example ``time_h_2025``).
+    The value columns become ``<value>_<label>`` (for example ``time_h_2025``); a year compared
+    with itself gets ``_a`` and ``_b`` after its label.
     """
-    la, lb = labels
+    la, lb = _distinct(labels)
     merged = a[[*keys, value]].merge(b[[*keys, value]], on=keys, suffixes=(f"_{la}", f"_{lb}"))
-    va, vb = merged[f"{value}_{la}"], merged[f"{value}_{lb}"]
+    va = merged[f"{value}_{la}"].astype(float)
+    vb = merged[f"{value}_{lb}"].astype(float)
     merged["saving_h"] = va - vb
     with np.errstate(invalid="ignore", divide="ignore"):
         merged["saving_pct"] = 100 * merged["saving_h"] / va
@@ -71,8 +78,9 @@ def compare_corridors(kpi_a: pd.DataFrame, kpi_b: pd.DataFrame, labels: tuple[st
                       ) -> pd.DataFrame:
     """Return the corridor time savings (h and %) and the change of expressway share."""
     out = with_savings(kpi_a, kpi_b, ["id", "name"], labels=labels)
+    la, lb = _distinct(labels)
     share = kpi_a[["id", "expressway_share"]].merge(kpi_b[["id", "expressway_share"]], on="id",
-                                                    suffixes=(f"_{labels[0]}", f"_{labels[1]}"))
+                                                    suffixes=(f"_{la}", f"_{lb}"))
     return out.merge(share, on="id")
 
 
@@ -92,6 +100,9 @@ def province_times(net: AnalysisNetwork, grid: PopulationGrid, profile: str = "c
         to_dest, _ = router.nearest([node])
         t = weighted_time_by_province(grid, pixel_times(grid, router, to_dest))
         frames.append(t.assign(destination=dest))
+    if not frames:
+        return pd.DataFrame(columns=["edition", "province", "people", "time_h",
+                                     "people_unreached", "destination"])
     return pd.concat(frames, ignore_index=True)
 
 

@@ -118,7 +118,9 @@ def gate_isochrones(grid: TimeGrid, net: AnalysisNetwork, profile: str = "car",
             rows.append({"scenario": net.label, "profile": profile, "id": item.id,
                          "name": item.name_vi, "kind": item.kind, "gate_id": gate.id,
                          "cutoff_h": cut, "geometry": geom})
-    out = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    out = gpd.GeoDataFrame(rows, columns=["scenario", "profile", "id", "name", "kind", "gate_id",
+                                          "cutoff_h", "geometry"],
+                           geometry="geometry", crs="EPSG:4326")
     out["area_km2"] = (out.to_crs(METRIC_CRS).area / 1e6).round(1)
     return out
 
