@@ -30,9 +30,10 @@ def out(tmp_path_factory):
 @pytest.mark.parametrize("scenario", ["base", "late-sgr"])
 def test_every_promised_output_exists(out, scenario):
     d = out / scenario
-    for rel in ("report.html", "run.json", "networks/network_2025.gpkg",
-                "networks/network_2030.gpkg", "networks/network_2025.graphml",
-                "networks/quality_2030.md", "tables/gate_access.csv",
+    sfx = "" if scenario == "base" else f"_{scenario}"
+    for rel in ("report.html", "run.json", f"networks/network_2025{sfx}.gpkg",
+                f"networks/network_2030{sfx}.gpkg", f"networks/network_2025{sfx}.graphml",
+                f"networks/quality_2030{sfx}.md", "tables/gate_access.csv",
                 "tables/project_attribution.parquet", "tables/savings_provinces.csv",
                 "maps/plan.html", "maps/scenario.html", "maps/gate.html", "maps/corridor.html",
                 "maps/plan.png", "maps/change.png", "gis/corridors.gpkg", "gis/corridors.qgz"):
@@ -58,7 +59,8 @@ def test_report_numbers_equal_the_tables(out):
 
 def test_scenario_changes_the_result(out):
     def sgr_km(scenario):
-        q = json.loads((out / scenario / "networks" / "quality_2030.json").read_text())
+        sfx = "" if scenario == "base" else f"_{scenario}"
+        q = json.loads((out / scenario / "networks" / f"quality_2030{sfx}.json").read_text())
         return sum(r["length_km"] for r in q["km_by_mode_class"]
                    if (r["mode"], r["class"]) == ("rail", "standard"))
 
