@@ -19,7 +19,7 @@ from pathlib import Path
 from corridors.build import write_network
 from corridors.report import write_report
 from corridors.results import RunResults, compute_results
-from corridors.scenario import BASE, Scenario
+from corridors.scenario import BASE, Scenario, apply_scenario
 from corridors.tables import write_tables
 
 
@@ -89,6 +89,8 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
     names = [s.name for s in todo]
     if len(set(names)) != len(names):
         raise ValueError(f"two scenarios share a name: {names}")
+    for sc in scenarios:  # every scenario's mistakes surface before any work is done
+        apply_scenario(sc, catalog_path)
     existing = [out / n for n in names if (out / n).exists()]
     if existing and not force:
         raise FileExistsError(f"{existing[0]} holds a previous run: pass --force to replace it, "
