@@ -440,10 +440,16 @@ def _results(years, scenario_path, catalog_path, osm=None):
               default=Path("corridors-out") / "maps", show_default=True, help="Output folder.")
 @click.option("--cdn", is_flag=True,
               help="Load the map libraries from the internet instead of embedding them.")
+@click.option("--gate", help="Gate or BGEZ the gate map opens on (id or name, any spelling).")
+@click.option("--corridor", help="Corridor the corridor map opens on (id or name).")
+@click.option("--tiles/--no-tiles", default=None,
+              help="Draw OpenStreetMap tiles (needs the internet when the map is opened; "
+                   "default: only with --cdn).")
 @click.option("--no-static", is_flag=True, help="Skip the PNG maps.")
 @click.option("--force", is_flag=True, help="Replace existing maps.")
 def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cdn: bool,
-            no_static: bool, force: bool) -> None:
+            gate: str | None, corridor: str | None, tiles: bool | None, no_static: bool,
+            force: bool) -> None:
     """Write interactive maps (HTML) and static maps (PNG).
 
     KINDS: plan, scenario, gate, corridor (default: all four). Maps are single HTML files that
@@ -453,13 +459,27 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
     Examples:
       corridors map
       corridors map gate corridor --compare 2025 2030 --out maps/
+      corridors map gate --gate "huu nghi"
     """
     from maps import MAP_KINDS, write_maps, write_static_maps
 
     kinds = kinds or MAP_KINDS
+    if gate or corridor:  # check names against the catalog before the long computation
+        cat = _load(catalog_path)
+        try:
+            if gate and cat.find_place(gate).kind not in ("border_gate", "bgez"):
+                raise LookupError(f"{gate!r} is not a border gate or BGEZ")
+            if corridor:
+                cat.find_corridor(corridor)
+        except LookupError as exc:
+            valid = ", ".join(sorted(p.id for p in cat.places.values()
+                                     if p.kind in ("border_gate", "bgez")))
+            hint = f"; valid gates: {valid}" if gate and "corridor" not in str(exc) else ""
+            raise click.ClickException(f"{exc.args[0]}{hint}") from None
     results = _results(_years(year, compare), scenario_path, catalog_path)
     try:
-        paths = write_maps(results, out_dir, kinds, offline=not cdn, force=force)
+        paths = write_maps(results, out_dir, kinds, offline=not cdn, force=force, tiles=tiles,
+                           gate=gate, corridor=corridor)
         if not no_static:
             paths += write_static_maps(results, out_dir, force=force)
     except (FileExistsError, LookupError, ValueError) as exc:

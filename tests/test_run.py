@@ -86,6 +86,9 @@ def test_user_mistakes_give_clear_errors_without_tracebacks(tmp_path):
         (("build", "--year", 2025, "--osm", tmp_path / "none.osm.pbf", "--out", tmp_path / "o"),
          1, "none.osm.pbf"),
         (("map", "--year", 1999), 2, "1999"),
+        (("map", "gate", "--gate", "Atlantis", "--out", tmp_path / "o"), 1, "gate_huu_nghi"),
+        (("map", "corridor", "--corridor", "Silk Road", "--out", tmp_path / "o"), 1,
+         "ec_lao_cai_ha_noi_hai_phong"),
     ]
     for args, code, needle in cases:
         res = run(*args)
