@@ -37,13 +37,56 @@ def report_tables(results: RunResults, profile: str = "car") -> dict[str, pd.Dat
     """Return the tables the report shows, rounded as shown (tests compare them)."""
     la, lb = results.labels
     t = results.analyses.tables
-    access = t["gate_access"][t["gate_access"]["profile"] == profile]
+    access = t["gate_access"]
+    if access.empty or "time_h_to_ha_noi" not in access:
+        # a network without gates or without Hà Nội (an OSM extract elsewhere)
+        gates = pd.DataFrame(columns=["id", "name", "kind", "province",
+                                      f"time_h_to_ha_noi ({la})", f"time_h_to_ha_noi ({lb})",
+                                      "saving_h_to_ha_noi", "saving_pct_to_ha_noi"])
+    else:
+        gates = _gate_table(access[access["profile"] == profile], la, lb)
+    corridors = _select(t["savings_corridors"], profile).sort_values("saving_h",
+                                                                       ascending=False)
+    projects = _select(t["project_attribution"], profile,
+                       ["rank", "project", "name", "mode", "open_year", "removed_od_hours",
+                        "added_od_hours", "removed_corridor_hours", "removed_people_minutes"])
+    critical = _select(t["critical_links_summary"], None,
+                       ["scenario", "rank", "road_ref", "road_name", "road_class", "length_km",
+                        "gates_disconnected", "gates_affected", "max_delay_h"]).head(30)
+    provinces = _select(t["savings_provinces"], None)
+    provinces = provinces[provinces["destination"] == "ha_noi"].sort_values(
+        ["edition", "saving_h"], ascending=[True, False])
+    b_build = results.builds[results.years[1]]
+    not_modelled = pd.DataFrame([{"id": n.id, "name": n.name, "reason": n.reason}
+                                 for n in b_build.not_modelled])
+    out = {"gates": gates, "corridors": corridors, "projects": projects, "critical": critical,
+           "provinces": provinces, "not_modelled": not_modelled}
+    return {k: _round(v) for k, v in out.items()}
+
+
+#: Columns every shown table has, even when a network yields no rows (an extract elsewhere).
+_COLUMNS = {"saving_h": float, "destination": str, "edition": str, "profile": str}
+
+
+def _select(table: pd.DataFrame, profile: str | None, columns: list[str] | None = None
+            ) -> pd.DataFrame:
+    """Rows of one profile (when the table has profiles), the given columns; empty-safe."""
+    out = table.copy()
+    for col in _COLUMNS:
+        if col not in out:
+            out[col] = pd.Series(dtype=_COLUMNS[col])
+    if profile is not None and len(out):
+        out = out[out["profile"] == profile]
+    return out.reindex(columns=columns) if columns else out
+
+
+def _gate_table(access: pd.DataFrame, la: str, lb: str) -> pd.DataFrame:
     a = access[access["scenario"] == la].set_index("id")
     b = access[access["scenario"] == lb].set_index("id")
     cols = ["time_h_to_ha_noi", "length_km_to_ha_noi", "time_h_to_hai_phong_seaport",
             "time_h_to_nearest_dry_port", "nearest_dry_port", "people_within_4h"]
-    gates = b[["name", "kind", "province"]].join(
-        a[["time_h_to_ha_noi", "time_h_to_hai_phong_seaport"]].add_suffix(f" ({la})")).join(
+    before = [c for c in ("time_h_to_ha_noi", "time_h_to_hai_phong_seaport") if c in a]
+    gates = b[["name", "kind", "province"]].join(a[before].add_suffix(f" ({la})")).join(
         b[[c for c in cols if c in b]].rename(columns={
             "time_h_to_ha_noi": f"time_h_to_ha_noi ({lb})",
             "time_h_to_hai_phong_seaport": f"time_h_to_hai_phong_seaport ({lb})"}))
@@ -52,25 +95,7 @@ def report_tables(results: RunResults, profile: str = "car") -> dict[str, pd.Dat
     with np.errstate(invalid="ignore", divide="ignore"):
         gates["saving_pct_to_ha_noi"] = 100 * gates["saving_h_to_ha_noi"] / gates[
             f"time_h_to_ha_noi ({la})"]
-    gates = gates.reset_index().sort_values("saving_h_to_ha_noi", ascending=False)
-    sc = t["savings_corridors"][t["savings_corridors"]["profile"] == profile]
-    corridors = sc.sort_values("saving_h", ascending=False)
-    attr = t["project_attribution"][t["project_attribution"]["profile"] == profile]
-    projects = attr[["rank", "project", "name", "mode", "open_year", "removed_od_hours",
-                     "added_od_hours", "removed_corridor_hours", "removed_people_minutes"]]
-    crit = t["critical_links_summary"]
-    critical = crit[["scenario", "rank", "road_ref", "road_name", "road_class", "length_km",
-                     "gates_disconnected", "gates_affected", "max_delay_h"]].head(30) \
-        if len(crit) else crit
-    prov = t["savings_provinces"]
-    provinces = prov[(prov["destination"] == "ha_noi")].sort_values(["edition", "saving_h"],
-                                                                       ascending=[True, False])
-    b_build = results.builds[results.years[1]]
-    not_modelled = pd.DataFrame([{"id": n.id, "name": n.name, "reason": n.reason}
-                                 for n in b_build.not_modelled])
-    out = {"gates": gates, "corridors": corridors, "projects": projects, "critical": critical,
-           "provinces": provinces, "not_modelled": not_modelled}
-    return {k: _round(v) for k, v in out.items()}
+    return gates.reset_index().sort_values("saving_h_to_ha_noi", ascending=False)
 
 
 def _round(df: pd.DataFrame) -> pd.DataFrame:
@@ -86,6 +111,10 @@ def _round(df: pd.DataFrame) -> pd.DataFrame:
 def _chart_gates(gates: pd.DataFrame, la: str, lb: str) -> str:
     g = gates[gates["kind"] == "border_gate"].sort_values(f"time_h_to_ha_noi ({lb})")
     fig, ax = plt.subplots(figsize=(8, 0.28 * len(g) + 1.2))
+    if g.empty:
+        ax.text(0.5, 0.5, "no border gate in this network", ha="center", va="center")
+        ax.set_axis_off()
+        return _png(fig)
     y = np.arange(len(g))
     ax.barh(y + 0.2, g[f"time_h_to_ha_noi ({la})"], height=0.4, label=la, color="#9ca3af")
     ax.barh(y - 0.2, g[f"time_h_to_ha_noi ({lb})"], height=0.4, label=lb, color="#2563eb")

@@ -101,3 +101,17 @@ def test_help_everywhere_has_examples():
     for cmd in ("run", "build", "route", "analyse", "map", "export", "validate", "projects"):
         res = run(cmd, "--help")
         assert res.exit_code == 0 and "Examples:" in res.output, cmd
+
+
+def test_run_on_a_real_osm_extract(tmp_path):
+    import pyrosm
+
+    out = tmp_path / "osm-run"
+    res = run("--quiet", "run", "--osm", pyrosm.get_data("test_pbf"), "--out", out)
+    assert res.exit_code == 0, res.output
+    base = out / "base"
+    for rel in ("report.html", "maps/plan.html", "gis/corridors.qgz", "tables/gate_access.csv",
+                "networks/network_2030.gpkg"):
+        assert (base / rel).exists(), rel
+    html = (base / "report.html").read_text(encoding="utf-8")
+    assert "test.osm.pbf" in html  # the network source is in the provenance
