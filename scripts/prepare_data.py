@@ -2,11 +2,13 @@
 
 Rerun it whenever the raw inputs change::
 
-    python scripts/prepare_data.py [--shared ../shared/data] [--out data]
+    python scripts/prepare_data.py [--shared ../shared/data] [--facts ../shared/facts] [--out data]
 
-It writes ``region.gpkg`` (vector layers), three compressed GeoTIFFs and ``SOURCES.md`` (from
-``data/sources.yaml``). Outputs are written to a temporary folder and moved into place only when
-all of them succeeded, so a failed run leaves the previous dataset intact.
+It writes ``region.gpkg`` (vector layers), three compressed GeoTIFFs, ``facts/travel_times.csv``
+(the published travel times that ``corridors check-times`` reads, copied whole from the facts
+folder, as its README allows) and ``SOURCES.md`` (from ``data/sources.yaml``). Outputs are
+written to a temporary folder and moved into place only when all of them succeeded, so a failed
+run leaves the previous dataset intact.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ sys.path.insert(0, str(REPO))
 from corridors.names import ascii_name  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared" / "data"
+#: Files of the facts folder (a sibling of the raw data folder) shipped whole, into data/facts/.
+FACT_FILES = ("travel_times.csv",)
 
 RASTER_OPTIONS = {"driver": "GTiff", "compress": "deflate", "predictor": 2, "tiled": True,
                   "blockxsize": 256, "blockysize": 256}
@@ -168,6 +172,31 @@ def build_rasters(shared: Path, out: Path, register: dict) -> dict[str, str]:
     return done
 
 
+def copy_facts(facts: Path, out: Path, register: dict) -> dict[str, str]:
+    """Copy the fact files of the register (``file: facts/<name>``) byte for byte into ``out``.
+
+    Returns the register name of each file copied and its size in rows.
+    """
+    done = {}
+    for name, entry in register["layers"].items():
+        if not entry["file"].startswith("facts/"):
+            continue
+        fname = entry["file"].removeprefix("facts/")
+        if fname not in FACT_FILES:
+            raise SystemExit(f"error: sources.yaml: {name}: {fname} is not a shippable fact file "
+                             f"(only {', '.join(FACT_FILES)})")
+        src = facts / fname
+        if not src.exists():
+            raise SystemExit(f"error: input {src} is missing; pass --facts PATH to the folder "
+                             "holding travel_times.csv")
+        dst = out / entry["file"]
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        rows = len(pd.read_csv(dst))
+        done[name] = f"{rows} rows"
+    return done
+
+
 def sources_markdown(register: dict, counts: dict[str, int], rasters: dict[str, str]) -> str:
     """Render ``SOURCES.md`` from the register."""
     lines = [
@@ -192,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help="folder of the raw open data (default: %(default)s)")
+    parser.add_argument("--facts", type=Path, default=None,
+                        help="folder of the project's fact sheet (default: the 'facts' folder "
+                             "beside --shared)")
     parser.add_argument("--out", type=Path, default=REPO / "data",
                         help="data folder to write (default: %(default)s)")
     args = parser.parse_args(argv)
@@ -199,18 +231,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: raw data folder {args.shared} not found; pass --shared PATH to the folder "
               "holding provinces_21_geoboundaries.geojson and the other inputs", file=sys.stderr)
         return 2
+    facts = args.facts or args.shared.parent / "facts"
     register = yaml.safe_load((args.out / "sources.yaml").read_text(encoding="utf-8"))
     with tempfile.TemporaryDirectory(dir=args.out) as tmp:
         tmpdir = Path(tmp)
         counts = build_vectors(args.shared, args.out / "catalog", tmpdir / "region.gpkg")
         rasters = build_rasters(args.shared, tmpdir, register)
+        rasters.update(copy_facts(facts, tmpdir, register))
         missing = set(register["layers"]) - set(counts) - set(rasters)
         if missing:
             raise SystemExit(f"error: sources.yaml lists layers that were not built: {missing}")
         (tmpdir / "SOURCES.md").write_text(sources_markdown(register, counts, rasters),
                                            encoding="utf-8")
-        for f in tmpdir.iterdir():
-            shutil.move(str(f), args.out / f.name)
+        for f in sorted(p for p in tmpdir.rglob("*") if p.is_file()):
+            dst = args.out / f.relative_to(tmpdir)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(f), dst)
     for name, n in counts.items():
         print(f"{name:20s} {n:6d} features")
     for name, desc in rasters.items():
