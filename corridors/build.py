@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from corridors import __version__
-from corridors.catalog import Catalog, load_catalog
+from corridors.catalog import Catalog, apply_reading, load_catalog
 from corridors.network_inputs import NotModelled, facilities, link_specs
 from corridors.quality import quality_report
 from corridors.scenario import BASE, Scenario, apply_scenario
@@ -237,6 +237,7 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
     osm = _resolve_osm(osm, bbox, use_cache)
     cat = apply_scenario(scenario, catalog_path) if scenario is not BASE else load_catalog(
         catalog_path)
+    cat = apply_reading(cat, scenario.reading)
     fac, left_out = facilities(cat)
     specs, not_modelled = link_specs(cat, fac)
     backbone = load_backbone(osm, bbox, dem_paths, use_cache)
@@ -251,7 +252,7 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
         provenance = {
             "toolkit": f"corridors {__version__}",
             "built": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "year": year, "scenario": scenario.name,
+            "year": year, "scenario": scenario.name, "open_years_reading": scenario.reading,
             "scenario_file": str(scenario.path) if scenario.path else "",
             "scenario_sha256": file_hash(scenario.path) if scenario.path else "",
             "network_source": backbone.source,

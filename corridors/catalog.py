@@ -430,3 +430,34 @@ def build_catalog(raw: RawCatalog) -> Catalog:
         for _, e in raw.entries["corridors"]
     }
     return Catalog(places, projects, links, corridors, raw.provinces)
+
+
+def apply_reading(cat: Catalog, reading: str = "evidence") -> Catalog:
+    """Return the catalog with every opening year read as ``reading`` says.
+
+    ``evidence`` (the default) is the network as it stands: a project opens in a year that has
+    passed only with a dated fact; ``plan`` takes the plans as written
+    (:func:`corridors.timing.reading_open_year` gives the rule). The catalog's own year is kept
+    in ``attrs["catalog_open_year"]``, the reading in ``attrs["open_year_reading"]``.
+
+    Parameters
+    ----------
+    cat : Catalog
+    reading : {"evidence", "plan"}
+
+    Returns
+    -------
+    Catalog
+        A new catalog; ``cat`` is not changed.
+    """
+    from dataclasses import replace
+
+    from corridors.timing import reading_open_year
+
+    def read(p: Project) -> Project:
+        year = reading_open_year(p.open_year, p.plan_open_year, p.open_year_basis, reading)
+        return replace(p, open_year=year, attrs={**p.attrs, "catalog_open_year": p.open_year,
+                                                 "open_year_reading": reading})
+
+    return replace(cat, projects={k: read(p) for k, p in cat.projects.items()},
+                   links={k: read(p) for k, p in cat.links.items()})

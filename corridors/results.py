@@ -91,6 +91,7 @@ def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dic
         "toolkit": f"corridors {__version__}",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "years": list(years), "scenario": scenario.name,
+        "open_years_reading": scenario.reading,
         "scenario_description": scenario.description,
         "network_source": str(osm) if osm else "embedded backbone",
         "inputs_sha256": {k: v[:16] for k, v in inputs.items()},

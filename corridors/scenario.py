@@ -13,6 +13,8 @@ A scenario is a YAML file::
     speeds:                            # km/h, see network.speeds.assign_speeds
       class: {national: 45}
       project: {a3_1_01: 70}
+    open_years: evidence               # evidence (default): the network as it stands;
+                                       # plan: the plans' years as written
 
 The 2025 and 2030 networks of a scenario come from the same code path as the base: the scenario
 changes the catalog, then the network of each year is built from the changed catalog. Every
@@ -30,10 +32,10 @@ import yaml
 
 from corridors.catalog import Catalog, RawCatalog, build_catalog, read_raw
 from corridors.diagnostics import InputError, Problem
-from corridors.timing import YEAR_MAX, YEAR_MIN
+from corridors.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
 from corridors.validation import validate_raw
 
-_KEYS = {"name", "description", "projects", "speeds"}
+_KEYS = {"name", "description", "projects", "speeds", "open_years"}
 _PROJECT_KEYS = {"delay", "drop", "add"}
 _SPEED_KEYS = {"class", "project", "source"}
 
@@ -56,6 +58,10 @@ class Scenario:
         Speed overrides (km/h) by ``class``, ``project`` or ``source``.
     path : pathlib.Path or None
         The file it was read from.
+    reading : {"evidence", "plan"}
+        How opening years are read (:func:`corridors.timing.reading_open_year`): ``evidence``,
+        the network as it stands (a year already past opens a link only with a dated fact), or
+        ``plan``, the plans as written.
     """
 
     name: str
@@ -65,6 +71,7 @@ class Scenario:
     add: tuple[dict[str, Any], ...] = ()
     speeds: dict[str, dict[str, float]] = field(default_factory=dict)
     path: Path | None = None
+    reading: str = DEFAULT_READING
 
 
 BASE = Scenario(name="base", description="the catalogs as shipped")
@@ -135,9 +142,12 @@ def read_scenario(path: str | Path) -> Scenario:
         for k, v in table.items():
             if isinstance(v, bool) or not isinstance(v, int | float) or not 1 <= v <= 400:
                 bad(str(k), f"speeds.{key}", f"must be a speed in km/h (1-400), got {v!r}")
+    reading = doc.get("open_years", DEFAULT_READING)
+    if reading not in READINGS:
+        bad("-", "open_years", f"must be one of {', '.join(READINGS)}, got {reading!r}")
     if problems:
         raise InputError(problems, f"the scenario {path}")
-    return Scenario(name=name.strip(), description=str(doc.get("description") or ""),
+    return Scenario(reading=reading, name=name.strip(), description=str(doc.get("description") or ""),
                     delay={str(k): v for k, v in delay.items()},
                     drop=tuple(str(p) for p in drop), add=tuple(add),
                     speeds={k: dict(v) for k, v in speeds.items()}, path=path)
@@ -175,7 +185,7 @@ def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -
         if e.get("id") in scenario.delay:
             e = copy.deepcopy(e)
             e["open_year"] = scenario.delay[e["id"]]
-            e["open_year_basis"] = "fact"  # a scenario year overrides the plan's
+            e["open_year_basis"] = "scenario"  # the scenario's year stands in every reading
             e["status_source"] = f"scenario {scenario.name}: delayed"
         entries.append((fname, e))
     entries += [(f, copy.deepcopy(e)) for e in scenario.add]

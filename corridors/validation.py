@@ -17,7 +17,13 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.catalog import RawCatalog, read_raw
 from corridors.diagnostics import Problem
-from corridors.timing import HISTORIC_YEAR_MIN, YEAR_MAX, YEAR_MIN, plan_open_year
+from corridors.timing import (
+    HISTORIC_YEAR_MIN,
+    YEAR_MAX,
+    YEAR_MIN,
+    plan_open_year,
+)
+from corridors.timing import OPEN_YEAR_BASES as _OPEN_YEAR_BASES
 from layers.region import read_layer
 
 MODES = {"road", "rail", "waterway", "air", "dry_port"}
@@ -38,7 +44,7 @@ NEIGHBOURS = {"CHN", "LAO"}
 FACILITY_STATUSES = {"existing", "planned"}
 CORRIDOR_KINDS = {"economic_corridor", "connection_chain", "development_axis",
                   "provincial_corridor"}
-OPEN_YEAR_BASES = {"plan", "fact"}
+OPEN_YEAR_BASES = set(_OPEN_YEAR_BASES)
 
 #: A border gate must lie within this distance of the border line (km).
 GATE_MAX_BORDER_KM = 2.0
@@ -257,7 +263,7 @@ class _Checker:
                     and open_year != planned:
                 self.add(file, eid, "open_year", f"{open_year} differs from plan_open_year "
                          f"{planned} but open_year_basis is 'plan' (use 'fact' and cite it)")
-            if basis == "fact":
+            if basis in ("fact", "target"):
                 self.text(file, eid, e, "status_source")
             length = e.get("length_km")
             if length is not None and (isinstance(length, bool)

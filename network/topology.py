@@ -186,9 +186,14 @@ def node_lines(gdf: gpd.GeoDataFrame, tolerance_m: float = 1000.0, bridge_m: flo
     new_ends = ends.copy()
     moved, largest = 0, 0.0
     cuts: list[set[float]] = [set() for _ in range(n)]
+    # Ends another end has already snapped onto: they stay, so that two dangling ends that are
+    # each other's nearest meet instead of swapping places.
+    anchored: set[int] = set()
     # An end is dangling if no other end coincides with it and it lies on no other line.
     for k, (x, y) in enumerate(ends):
         li = k // 2
+        if k in anchored:
+            continue
         near = [j for j in tree_pts.query_ball_point((x, y), NODE_GRID_M) if j // 2 != li]
         pt = Point(x, y)
         on_line = [j for j in tree_lines.query(pt.buffer(NODE_GRID_M)) if j != li
@@ -200,7 +205,8 @@ def node_lines(gdf: gpd.GeoDataFrame, tolerance_m: float = 1000.0, bridge_m: flo
         cand = [j for j in tree_pts.query_ball_point((x, y), tolerance_m) if j // 2 != li]
         if cand:
             j = min(cand, key=lambda j: np.hypot(*(ends[j] - ends[k])))
-            target = ends[j]
+            target = new_ends[j]
+            anchored.add(j)
         else:
             lj = [j for j in tree_lines.query(pt.buffer(tolerance_m)) if j != li]
             if not lj:
