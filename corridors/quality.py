@@ -9,7 +9,10 @@ Figures, per build:
   an OSM extract; facilities and waypoints joined from farther than 5 km;
 * every gate, provincial capital, port, dry port and airport that cannot be reached by road from
   Hà Nội (exceptions listed);
-* what the network gained since the base year (links, facilities, km by mode and class).
+* what the network gained since the base year (links, facilities, km by mode and class);
+* detours: pairs of capitals and road gates whose car route is far longer than the straight line,
+  and catalog road links that no pair of the places they serve routes over
+  (:mod:`corridors.detours`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import networkx as nx
 import pandas as pd
 
 from corridors.catalog import Catalog
+from corridors.detours import route_text, routing_checks
 from corridors.network_inputs import NotModelled
 from network.backbone import Backbone
 from network.build import NetworkTables
@@ -30,6 +34,8 @@ FAR_JOIN_KM = 5.0
 #: Edges usable "by road": roads and the access transfers of facilities.
 ROAD_ACCESS = {"road_air", "road_water", "road_dry_port"}
 ORIGIN = "city_ha_noi"
+#: Rows of the detour table in the Markdown (the JSON lists them all).
+MD_DETOUR_ROWS = 60
 
 
 def km_by_mode_class(edges: pd.DataFrame) -> pd.DataFrame:
@@ -102,6 +108,7 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
     gained_edges = e[pd.to_numeric(e["open_year"], errors="coerce").gt(base_year)
                      & ~e["project"].isin(upgrade_tags)]
     placed = [s.id for s in specs if s.id in inserted]
+    checks = routing_checks(tables, cat, specs)
     return {
         "provenance": provenance or {},
         "year": year,
@@ -136,7 +143,63 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
             "km_by_mode_class": km_by_mode_class(gained_edges).to_dict(orient="records")
             if len(gained_edges) else [],
         },
+        "detours": checks["detours"],
+        "unused_links": checks["unused_links"],
     }
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _detour_markdown(report: dict[str, Any]) -> list[str]:
+    d = report.get("detours")
+    if not d:
+        return []
+    t = d["thresholds"]
+    flagged = d["flagged"]
+    lines = ["", "## Detours between capitals and road gates", "",
+             f"{d['pairs_checked']} pairs of {d['places']} places (provincial capitals, Hà Nội, "
+             "road border gates; BGEZs are measured at their gate). A pair is listed when its "
+             f"fastest car route is more than {t['detour_index']:g} × the great-circle distance "
+             f"({t['mountain_detour_index']:g} × when more than "
+             f"{t['mountain_share']:.0%} of the route is mountainous), or, for pairs closer than "
+             f"{t['near_km']:g} km, more than {t['near_excess_km']:g} km longer than it.", "",
+             f"**{len(flagged)} pairs above the thresholds, {d['unexplained']} unexplained.**"]
+    if d["unreachable"]:
+        lines.append("Not reachable from each other by car: " + ", ".join(
+            f"{u['from']} – {u['to']}" for u in d["unreachable"]))
+    if flagged:
+        lines += ["", "| from | to | straight km | route km | index | rule | reason | route |",
+                  "|---|---|---:|---:|---:|---|---|---|"]
+        lines += [f"| {f['from_name']} | {f['to_name']} | {f['great_circle_km']:,.1f} | "
+                  f"{f['route_km']:,.1f} | {f['detour_index']:.2f} | {f['rule']} | "
+                  f"{_cell(f['reason'])} | {_cell(route_text(f['route']))} |"
+                  for f in flagged[:MD_DETOUR_ROWS]]
+        if len(flagged) > MD_DETOUR_ROWS:
+            lines += ["", f"… and {len(flagged) - MD_DETOUR_ROWS} more pairs (smaller detour "
+                      "indexes) in the JSON report, key `detours`."]
+    u = report.get("unused_links")
+    if u is None:
+        return lines
+    lines += ["", "## Catalog roads that carry no route", "",
+              f"{len(u['checked'])} catalog road links in the network, each tested on the fastest "
+              "car paths between the places it serves (its waypoints, the cities, towns and road "
+              "gates near its ends, the places of the links it continues, Hà Nội). "
+              f"**{len(u['unused'])} carry none of them** — usually a join error."]
+    if u["unused"]:
+        lines += ["", "| link | pair closest to using it | fastest h | via the link h | "
+                  "ends joined | fastest route |", "|---|---|---:|---:|---|---|"]
+        for f in u["unused"]:
+            pair = " – ".join(f["pair"]) if f["pair"] else "none"
+            fast = f"{f['fastest_time_h']:.2f}" if f["fastest_time_h"] is not None else "–"
+            via = f"{f['via_link_time_h']:.2f}" if f["via_link_time_h"] is not None else "cut off"
+            ends = f["ends"]
+            joined = (f"start {'yes' if ends['start_joined'] else 'NO'}, "
+                      f"end {'yes' if ends['end_joined'] else 'NO'}")
+            lines.append(f"| {f['id']} ({_cell(f['name'])}) | {pair} | {fast} | {via} | "
+                         f"{joined} | {_cell(route_text(f['fastest_route']))} |")
+    return lines
 
 
 def quality_markdown(report: dict[str, Any]) -> str:
@@ -187,5 +250,6 @@ def quality_markdown(report: dict[str, Any]) -> str:
         lines += ["| mode | class | km |", "|---|---|---:|"]
         lines += [f"| {x['mode']} | {x['class']} | {x['length_km']:,.1f} |"
                   for x in g["km_by_mode_class"]]
+    lines += _detour_markdown(report)
     lines += ["", "## Data", "", p.get("attribution", ""), ""]
     return "\n".join(lines)
