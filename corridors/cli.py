@@ -600,3 +600,86 @@ def info_cmd(catalog_path: Path | None) -> None:
     for k, v in counts.items():
         click.echo(f"  {k:26s} {v:5d}")
     click.echo(f"Data: {attribution_text()}")
+
+
+def _hours_range(lo: float, hi: float) -> str:
+    """Return "4–5", "7.5" (a single figure) or "" (no hours)."""
+    if pd.isna(lo):
+        return ""
+    return f"{lo:g}" if lo == hi else f"{lo:g}–{hi:g}"
+
+
+@main.command("check-times")
+@click.argument("csv_path", metavar="[CSV]", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@scenario_option
+@catalog_option
+@format_option
+def check_times_cmd(csv_path: Path | None, scenario_path: Path | None,
+                    catalog_path: Path | None, fmt: str) -> None:
+    """Compare modelled travel times and road km with published ones.
+
+    CSV has the columns from, to, mode, profile, year, hours_min, hours_max, km, condition,
+    source, confidence (default: the shipped data/facts/travel_times.csv). Each row is routed on
+    the network of its own year: car and bus (car time x bus.time_factor of speeds.yaml) on
+    roads, station to station on rails, airport to airport by air; rows with km but no hours
+    are compared with the length of the fastest car route. A time is inside when it lies in
+    [hours_min, hours_max]; a length when within 15 %.
+
+    \b
+    Examples:
+      corridors check-times
+      corridors check-times my_times.csv --scenario late-sgr.yaml
+      corridors check-times --format csv > check.csv
+    """
+    from corridors.check_times import (
+        check_times,
+        default_observations_path,
+        read_observations,
+        summary,
+    )
+
+    path = csv_path or default_observations_path()
+    try:
+        observations = read_observations(path)
+        results = check_times(observations, _read_scenario(scenario_path),
+                              catalog_path=catalog_path)
+    except InputError as exc:
+        errors = [p for p in exc.problems if p.severity == "error"]
+        text = str(errors[0]) if len(errors) == 1 else str(exc)
+        raise click.ClickException(text) from None
+    summ = summary(results)
+    if fmt == "json":
+        click.echo(json.dumps({"rows": json.loads(results.to_json(orient="records",
+                                                                  force_ascii=False)),
+                               "summary": summ}, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        click.echo(results.to_csv(index=False), nl=False)
+        return
+    table = results.assign(
+        inside=results["within"].map({True: "inside", False: "OUTSIDE"}).fillna(""),
+        km_15pct=results["km_within_15pct"].map({True: "ok", False: "OFF"}).fillna(""),
+        published_h=[_hours_range(a, b) for a, b in zip(results["hours_min"],
+                                                          results["hours_max"], strict=True)])
+    click.echo(format_table(table[["line", "from", "to", "mode", "profile", "year",
+                                   "published_h", "model_hours", "inside", "km_published",
+                                   "model_km", "km_error_pct", "km_15pct"]]))
+    click.echo("")
+    click.echo(f"timed rows: {summ['timed_rows']}, inside the published range: "
+               f"{summ['timed_within']} ({summ['timed_within_pct']} %); mean absolute time error "
+               f"{summ['time_mae_pct_of_mid']} % of the range midpoint")
+    click.echo(f"rows with a published km: {summ['km_rows']}, within 15 %: "
+               f"{summ['km_within_15pct']} ({summ['km_within_15pct_pct']} %); distance rows "
+               f"(no hours): {summ['distance_rows']}, within 15 %: "
+               f"{summ['distance_rows_within_15pct']}")
+    if summ["unreachable"]:
+        click.echo(f"unreachable: {summ['unreachable']} row(s)")
+    for r in summ["worst_time"]:
+        click.echo(f"worst time: line {r['line']} {r['from']} → {r['to']} {r['year']} "
+                   f"{r['profile'] or r['mode']}: model {r['model_hours']} h vs "
+                   f"{_hours_range(r['hours_min'], r['hours_max'])} h "
+                   f"({r['time_error_pct']:+} %)")
+    for r in summ["worst_km"]:
+        click.echo(f"worst km: line {r['line']} {r['from']} → {r['to']} {r['year']}: model "
+                   f"{r['model_km']} km vs {r['km_published']:g} km ({r['km_error_pct']:+} %)")
