@@ -107,8 +107,9 @@ def _code_hash() -> str:
     return h.hexdigest()
 
 
-def _backbone_key(osm: Path | None, bbox, dem_paths) -> str:
-    h = hashlib.sha256(f"{BACKBONE_FORMAT}|{__version__}|{bbox}|{_code_hash()}".encode())
+def _backbone_key(osm: Path | None, bbox, dem_paths, sections: list | None = None) -> str:
+    h = hashlib.sha256(f"{BACKBONE_FORMAT}|{__version__}|{bbox}|{_code_hash()}|{sections}"
+                       .encode())
     inputs = [osm] if osm else [data_dir() / "region.gpkg"]
     inputs += [Path(p) for p in dem_paths] if dem_paths else [
         data_dir() / "srtm3_N21E105.tif", data_dir() / "dem_5arcmin.tif"]
@@ -149,25 +150,32 @@ def _resolve_osm(osm: str | Path | None, bbox: tuple | None, use_cache: bool) ->
 
 
 def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
-                  dem_paths: list | None = None, use_cache: bool = True) -> Backbone:
+                  dem_paths: list | None = None, use_cache: bool = True,
+                  route_sections: list | None = None) -> Backbone:
     """Return the embedded backbone or that of an OSM extract, from the cache when possible.
 
     ``osm="overpass"`` (:data:`OVERPASS`) downloads the data of ``bbox`` from the Overpass API
     (:func:`overpass_extract`; ``use_cache=False`` downloads anew). The cache key is a hash of
     the inputs' content (the extract or the embedded roads, the DEMs, the bounding box and the
-    toolkit version).
+    toolkit version). ``route_sections`` (official lengths, :mod:`corridors.route_lengths`)
+    correct the lengths of the embedded roads (default: the shipped catalog's); OSM roads
+    follow the real roads and are not corrected.
     """
     osm = _resolve_osm(osm, bbox, use_cache)
+    if route_sections is None and osm is None:
+        from corridors.route_lengths import read_route_sections
+
+        route_sections = read_route_sections(load_catalog())
     if osm is not None and not osm.exists():
         from layers.osm import OsmReadError
         raise OsmReadError(f"{osm}: no such file")
-    key = _backbone_key(osm, bbox, dem_paths) if use_cache else None
+    key = _backbone_key(osm, bbox, dem_paths, route_sections) if use_cache else None
     path = cache_dir() / f"backbone-{key}.pkl" if key else None
     if path and path.exists():
         with open(path, "rb") as fh:
             return pickle.load(fh)
     bb = (backbone_from_osm(osm, bbox=bbox, dem_paths=dem_paths) if osm
-          else build_backbone(dem_paths=dem_paths))
+          else build_backbone(dem_paths=dem_paths, route_sections=route_sections or ()))
     if path:
         tmp = path.with_suffix(".tmp")
         with open(tmp, "wb") as fh:

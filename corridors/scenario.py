@@ -147,7 +147,8 @@ def read_scenario(path: str | Path) -> Scenario:
         bad("-", "open_years", f"must be one of {', '.join(READINGS)}, got {reading!r}")
     if problems:
         raise InputError(problems, f"the scenario {path}")
-    return Scenario(reading=reading, name=name.strip(), description=str(doc.get("description") or ""),
+    return Scenario(reading=reading, name=name.strip(),
+                    description=str(doc.get("description") or ""),
                     delay={str(k): v for k, v in delay.items()},
                     drop=tuple(str(p) for p in drop), add=tuple(add),
                     speeds={k: dict(v) for k, v in speeds.items()}, path=path)

@@ -10,10 +10,11 @@ Each facility becomes a node joined to the nearest point of the roads (the road 
 there): gates and cities by a road connector, ports by a road↔water transfer, airports by a
 road↔air transfer, dry ports by a road↔dry-port transfer and a rail↔road transfer to the nearest
 railway. Each link is drawn through its waypoints (schematic geometry); where the catalog gives an
-official length, the edge lengths are scaled so that the link's total equals it. A road link's
-waypoints join the roads; a rail link's waypoints are stations joined to the roads; a waterway's
-waypoints are ports. A widening (``upgrades``) adds a copy of the edges of the link it widens,
-with the new standard, and marks the originals as superseded by it.
+official length, the edge lengths are scaled so that the link's total equals it; elsewhere they
+take the median ratio official / straight length of the links of the same mode that have one.
+A road link's waypoints join the roads; a rail link's waypoints are stations joined to the
+roads; a waterway's waypoints are ports. A widening (``upgrades``) adds a copy of the edges of
+the link it widens, with the new standard, and marks the originals as superseded by it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ MAX_GATE_JOIN_KM = 150.0
 #: a typical circuity of rural roads in hilly terrain).
 CONNECTOR_CIRCUITY = 1.3
 
+
+#: Fewest links with an official length to derive a mode's schematic circuity from.
+MIN_CIRCUITY_LINKS = 3
 
 #: How a facility's (landside) node joins the roads. Handling times belong to changing mode,
 #: not to arriving: a truck reaches a port by road; the road↔water transfer (with its handling
@@ -86,6 +90,7 @@ class AssemblyReport:
     not_joined: list[tuple[str, float | str]] = field(default_factory=list)
     join_km: list[tuple[str, float]] = field(default_factory=list)
     tags: dict[str, str | None] = field(default_factory=dict)
+    schematic_circuity: dict[str, float] = field(default_factory=dict)
 
     def for_projects(self, active: set[str]) -> AssemblyReport:
         """Return the report restricted to the items present when ``active`` projects are."""
@@ -99,7 +104,7 @@ class AssemblyReport:
             upgrades=[u for u in self.upgrades if keep(u)],
             not_joined=[x for x in self.not_joined if keep(x[0])],
             join_km=[x for x in self.join_km if keep(x[0])],
-            tags=self.tags,
+            tags=self.tags, schematic_circuity=self.schematic_circuity,
         )
 
 
@@ -137,6 +142,8 @@ class _Builder:
         self.report = AssemblyReport()
         self.crs = backbone.metric_crs
         self.to_m = Transformer.from_crs("EPSG:4326", self.crs, always_xy=True)
+        #: length factor of schematic links without an official length, by mode
+        self.circuity: dict[str, float] = {}
 
     def node(self, lon: float, lat: float, kind: str, name: str | None, place_id: str | None,
              source: str, attrs: dict | None = None, project: str | None = None) -> int:
@@ -218,16 +225,37 @@ class _Builder:
             for network, mode, cls in joins:
                 self.join(nid, lon, lat, network, mode, cls, label, project=tag,
                           open_year=year)
-        pts_m = [Point(self.to_m.transform(lon, lat)) for lon, lat in spec.points]
-        legs = [a.distance(b) / 1000 for a, b in zip(pts_m[:-1], pts_m[1:], strict=True)]
+        legs = self.legs_km(spec)
         total = sum(legs)
-        scale = spec.length_km / total if spec.length_km and total > 0 else 1.0
+        scale = (spec.length_km / total if spec.length_km and total > 0
+                 else self.circuity.get(spec.mode, 1.0))
         for k, leg in enumerate(legs):
             self.edge(ids[k], ids[k + 1], spec.points[k], spec.points[k + 1], spec.mode,
                       spec.link_class, leg * scale, f"catalog:{spec.id}", tag, year,
                       lanes=spec.lanes, design_speed_kmh=spec.design_speed_kmh, name=spec.name)
         self.report.links.append(spec.id)
         self.report.tags[spec.id] = tag
+
+    def legs_km(self, spec: LinkSpec) -> list[float]:
+        """Straight distances between a link's consecutive waypoints, km."""
+        pts_m = [Point(self.to_m.transform(lon, lat)) for lon, lat in spec.points]
+        return [a.distance(b) / 1000 for a, b in zip(pts_m[:-1], pts_m[1:], strict=True)]
+
+    def fit_circuity(self, specs: list[LinkSpec]) -> None:
+        """Derive, per mode, the factor official length / straight waypoint distance.
+
+        It is the median over the links of that mode that have an official length, and
+        lengthens the schematic links that have none (a road drawn as straight lines between
+        its waypoints is shorter than the road).
+        """
+        ratios: dict[str, list[float]] = {}
+        for spec in specs:
+            total = sum(self.legs_km(spec)) if len(spec.points) >= 2 else 0.0
+            if spec.length_km and total > 1.0 and spec.upgrades is None:
+                ratios.setdefault(spec.mode, []).append(spec.length_km / total)
+        self.circuity = {m: round(float(np.median(r)), 3) for m, r in ratios.items()
+                         if len(r) >= MIN_CIRCUITY_LINKS}
+        self.report.schematic_circuity = dict(self.circuity)
 
     def split_and_join(self) -> gpd.GeoDataFrame:
         """Join pending nodes to the nearest point of an edge, splitting edges there.
@@ -356,6 +384,7 @@ def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable
     for f in facilities:
         b.facility(f)
     links = list(links)
+    b.fit_circuity(links)
     for spec in links:
         if spec.upgrades is None:
             b.link(spec)

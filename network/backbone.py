@@ -24,6 +24,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import LineString
 
 from layers.region import read_layer
+from network.lengths import RouteSection, true_lengths
 from network.schema import EDGE_COLUMNS, METRIC_CRS
 from network.terrain import add_terrain
 from network.topology import node_lines
@@ -138,7 +139,8 @@ def _study_area() -> shapely.Geometry:
 
 def build_backbone(roads: gpd.GeoDataFrame | None = None,
                    railways: gpd.GeoDataFrame | None = None,
-                   dem_paths: Sequence[str | Path] | None = None) -> Backbone:
+                   dem_paths: Sequence[str | Path] | None = None,
+                   route_sections: Sequence[RouteSection] = ()) -> Backbone:
     """Build the base road and rail network of the embedded dataset.
 
     Parameters
@@ -148,11 +150,15 @@ def build_backbone(roads: gpd.GeoDataFrame | None = None,
     dem_paths : sequence of path, optional
         DEMs for the terrain of road edges, in priority order (default: the embedded SRTM tile,
         then the coarse whole-region DEM).
+    route_sections : sequence of RouteSection, optional
+        Official lengths of route sections: the generalised roads are scaled to them, and every
+        other road by the circuity factors by terrain they give
+        (:func:`network.lengths.true_lengths`).
 
     Returns
     -------
     Backbone
-        Nodes, edges (both directions) and the snapping report.
+        Nodes, edges (both directions), the snapping report and the length report.
     """
     roads = read_layer("roads") if roads is None else roads
     railways = read_layer("railways_osm") if railways is None else railways
@@ -184,7 +190,10 @@ def build_backbone(roads: gpd.GeoDataFrame | None = None,
     edges, nodes, n_stations = _add_stations(edges, nodes, index)
     edges = gpd.GeoDataFrame(edges, geometry="geometry", crs=METRIC_CRS).to_crs("EPSG:4326")
     edges = add_terrain(edges, dem_paths)
-    report = {"roads": asdict(road_rep), "railways": asdict(rail_rep), "stations": n_stations}
+    edges, length_rep = true_lengths(edges, route_sections)
+    edges = gpd.GeoDataFrame(edges, geometry="geometry", crs="EPSG:4326")
+    report = {"roads": asdict(road_rep), "railways": asdict(rail_rep), "stations": n_stations,
+              "lengths": asdict(length_rep)}
     return Backbone(nodes=nodes, edges=edges, report=report)
 
 
