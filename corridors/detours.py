@@ -65,10 +65,8 @@ SERVE_RADIUS_KM = 30.0
 #: source. Keep it short: every entry hides a pair from the "unexplained" count.
 KNOWN_DETOURS: dict[frozenset[str], str] = {
     frozenset({"city_lai_chau", "city_dien_bien_phu"}):
-        "no direct road over the Pu Sam Cap range: QL12 runs north round it via Mường Lay "
-        "(Điện Biên – Lai Châu by QL12 ≈ 200 km for 100 km of straight line)",
-    frozenset({"city_ha_long", "city_hai_phong"}):
-        "the Cửa Lục and Bạch Đằng estuaries: roads go round them or over the Bạch Đằng bridge",
+        "no direct road across the ranges between them: QL12 follows the Nậm Rốm, Nậm Na and Đà "
+        "valleys north via Mường Lay (≈ 190 km by road for ≈ 120 km of straight line)",
 }
 HA_NOI = "city_ha_noi"
 #: Place kinds a link may serve near its ends (nodes of the network).
