@@ -28,7 +28,7 @@ Method
      extremes over the window lie at the window corners, the grid nodes inside it and the
      crossings of its sides with the grid lines, which are all evaluated. Slopes are
      meaningless at ~9 km, but relief over a few km still separates the delta from the
-     midlands and the mountains. (Until 2025 the index was the relief of the 3 × 3 pixels
+     midlands and the mountains. (Formerly the index was the relief of the 3 × 3 pixels
      around the sample, a ~27 km window that reached mountain ranges far from the road.)
 
 4. **Thresholds** (:class:`TerrainThresholds`). TCVN 4054:2005 (the note to its design-speed
@@ -657,9 +657,13 @@ class DemAgreement:
     def report(self) -> str:
         """Return the figures as text (the confusion matrices and both scores per set)."""
         th = self.thresholds
+        ref_limits = (f"flat < {th.slope_flat_max_pct:g} %, hilly < {th.slope_hilly_max_pct:g} %"
+                      if self.reference == "slope" else
+                      f"± {self.half_window_m / 1000:g} km, flat < {th.fine_relief_flat_max_m:g} m,"
+                      f" hilly < {th.fine_relief_hilly_max_m:g} m")
         lines = [f"Coarse DEM relief (± {self.half_window_m / 1000:g} km, flat < "
                  f"{th.relief_flat_max_m:g} m, hilly < {th.relief_hilly_max_m:g} m) against the "
-                 f"fine DEM's {self.reference} classes"]
+                 f"fine DEM's {self.reference} classes ({ref_limits})"]
         for name, cm in self.confusion.items():
             n = int(cm.to_numpy().sum())
             lines.append(f"\n{name}: n = {n}, agreement {100 * self.agreement[name]:.1f} %, "
