@@ -73,8 +73,8 @@ Method
    The coarse DEM errs on the steep side: nearly every disagreement is an SRTM-flat or -hilly
    road in a valley of the midlands that the coarse DEM calls steeper; it almost never calls a
    hilly or mountainous road flat. Against **SRTM relief in the same ± 5 km window** (same
-   index, each DEM with its thresholds): road samples 78.8 % (kappa 0.62), road edges 81.8 %
-   (kappa 0.67), grid 68.5 % (kappa 0.48). For comparison, the former 3 × 3 relief (200 / 400 m)
+   index, each DEM with its thresholds): road samples 80.2 % (kappa 0.65), road edges 81.8 %
+   (kappa 0.68), grid 66.6 % (kappa 0.46). For comparison, the former 3 × 3 relief (200 / 400 m)
    gave against SRTM slope 66.7 % of road samples (kappa 0.29), 70.9 % of road edges and 60.8 %
    of the grid (kappa 0.28). Around Sa Pa the ± 5 km relief of the coarse DEM is 730–1,090 m,
    on the Red River delta 0–20 m.
