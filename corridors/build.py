@@ -31,6 +31,7 @@ from network.backbone import Backbone, backbone_from_osm, build_backbone
 from network.build import MasterNetwork, NetworkTables, build_master, tables_for_year
 from network.graph import ordered_edge_columns, to_graph, write_gpkg, write_graphml
 from network.specs import Facility, LinkSpec
+from network.speeds import SpeedTable
 
 #: Environment variable for the cache folder (default ``~/.cache/corridors``).
 CACHE_ENV = "CORRIDORS_CACHE_DIR"
@@ -236,10 +237,12 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
 def build_networks(years: list[int], scenario: Scenario | None = None, *,
                    osm: str | Path | None = None, bbox: tuple | None = None,
                    catalog_path: str | Path | None = None, dem_paths: list | None = None,
-                   base_year: int = 2025, use_cache: bool = True) -> dict[int, BuildResult]:
+                   base_year: int = 2025, use_cache: bool = True,
+                   speed_table: SpeedTable | None = None) -> dict[int, BuildResult]:
     """Build the networks of several years of one scenario from one master network.
 
-    Same parameters as :func:`build_network`; returns one :class:`BuildResult` per year.
+    Same parameters as :func:`build_network`, plus ``speed_table`` (default
+    ``data/speeds.yaml``); returns one :class:`BuildResult` per year.
     """
     scenario = scenario or BASE
     osm = _resolve_osm(osm, bbox, use_cache)
@@ -252,7 +255,7 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
     outside: list[str] = []
     if osm:
         fac, specs, outside = _inside_extract(backbone, fac, specs)
-    master = build_master(backbone, fac, specs, dem_paths=dem_paths,
+    master = build_master(backbone, fac, specs, dem_paths=dem_paths, speed_table=speed_table,
                           speed_overrides=scenario.speeds or None)
     results = {}
     for year in years:

@@ -55,6 +55,7 @@ from corridors.names import match_key
 from corridors.scenario import Scenario
 from layers.datadir import data_dir
 from network.routing import Route, Router
+from network.speeds import SpeedTable
 
 __all__ = [
     "COLUMNS",
@@ -84,6 +85,9 @@ MODE_PROFILES: dict[str, tuple[str, ...]] = {
 YEAR_RANGE = (2000, 2060)
 #: A modelled length within this share of the published one counts as right.
 KM_TOLERANCE = 0.15
+#: A single published figure ("about 3 h") counts as matched within this share either side: it
+#: is a rounded value (3 h stands for 2 h 45 to 3 h 15 at the usual rounding of travel guides).
+POINT_TOLERANCE = 0.10
 #: Stations within this distance of a place serve it (km, straight line).
 STATION_RADIUS_KM = 15.0
 #: Columns of :func:`check_times`.
@@ -336,6 +340,9 @@ class _Modelled:
     hours: float
     km: float
     summary: str
+    #: the route's edges (rows of the edge table) and the time factor applied (bus)
+    edges: pd.DataFrame | None = None
+    factor: float = 1.0
 
 
 _UNREACHABLE = _Modelled(math.nan, math.nan, "unreachable")
@@ -399,7 +406,9 @@ class _YearModel:
             return _UNREACHABLE
         factor = self.bus_factor if profile == "bus" else 1.0
         prefix = f"car x {factor:g}: " if profile == "bus" else ""
-        return _Modelled(route.time_h * factor, route.length_km, _summary(route, prefix))
+        edges = self.net.router("car").edges.iloc[route.edge_rows]
+        return _Modelled(route.time_h * factor, route.length_km, _summary(route, prefix),
+                         edges, factor)
 
     def on_mode(self, mode: str, a: Place, b: Place) -> _Modelled:
         router, _ = self.mode_router(mode)
@@ -408,8 +417,78 @@ class _YearModel:
                 route = router.route(u, v) if u != v else None
                 if route is not None:
                     ends = f"{self.label(u)} → {self.label(v)}: "
-                    return _Modelled(route.time_h, route.length_km, _summary(route, ends))
+                    return _Modelled(route.time_h, route.length_km, _summary(route, ends),
+                                     router.edges.iloc[route.edge_rows])
         return _UNREACHABLE
+
+
+def _model_rows(observations: pd.DataFrame, built: dict, places: dict
+                ) -> list[tuple[dict[str, Any], _Modelled]]:
+    """Route every observation on its year's network; return (row, modelled) pairs."""
+    factor = bus_time_factor()
+    models = {y: _YearModel(AnalysisNetwork(str(y), r.tables, r.catalog), factor)
+              for y, r in built.items()}
+    out = []
+    for row in observations.to_dict("records"):
+        a, b = places[(row["line"], "from")], places[(row["line"], "to")]
+        model = models[row["year"]]
+        try:
+            if row["mode"] == "road":
+                m = model.road(a, b, row["profile"] or "car")
+            else:
+                m = model.on_mode(row["mode"], a, b)
+        except LookupError as exc:
+            m = _Modelled(math.nan, math.nan, f"not located: {exc.args[0]}")
+        out.append((row, m))
+    return out
+
+
+def published_range(hours_min: float, hours_max: float) -> tuple[float, float]:
+    """Return the range a modelled time must fall in to match a published one (hours).
+
+    A range is taken as published. A single figure (``hours_min == hours_max``: "about 3 h",
+    "50 min") is a rounded value: it is widened by :data:`POINT_TOLERANCE` either side.
+    """
+    if hours_min == hours_max:
+        return hours_min * (1 - POINT_TOLERANCE), hours_max * (1 + POINT_TOLERANCE)
+    return hours_min, hours_max
+
+
+def model_observations(observations: pd.DataFrame, scenario: Scenario | None = None,
+                       catalog_path: str | Path | None = None, osm: str | Path | None = None,
+                       speed_table: SpeedTable | None = None
+                       ) -> list[tuple[dict[str, Any], _Modelled]]:
+    """Route every observation on the network of its year.
+
+    Same parameters as :func:`check_times`, plus ``speed_table`` (default ``data/speeds.yaml``),
+    which the calibration varies. Returns (row, modelled) pairs; the modelled route carries its
+    edges.
+
+    Raises
+    ------
+    InputError
+        When places cannot be found: every one, with its row (``line N``) and field.
+    """
+    from corridors.build import build_networks
+
+    file = observations.attrs.get("path", "observations")
+    years = sorted({int(y) for y in observations["year"]})
+    built = build_networks(years, scenario, osm=osm, catalog_path=catalog_path,
+                           speed_table=speed_table)
+    catalog = next(iter(built.values())).catalog if built else None
+    problems: list[Problem] = []
+    places: dict[tuple[int, str], Place] = {}
+    for row in observations.to_dict("records"):
+        for field_name in ("from", "to"):
+            try:
+                places[(row["line"], field_name)] = resolve_place(catalog, row[field_name])
+            except LookupError as exc:
+                problems.append(Problem(file, f"line {row['line']}", field_name,
+                                        str(exc.args[0])))
+    if problems:
+        raise InputError(problems, what=f"{file} (places)")
+
+    return _model_rows(observations, built, places)
 
 
 def check_times(observations: pd.DataFrame, scenario: Scenario | None = None,
@@ -445,42 +524,14 @@ def check_times(observations: pd.DataFrame, scenario: Scenario | None = None,
     InputError
         When places cannot be found: every one, with its row (``line N``) and field.
     """
-    from corridors.build import build_networks
-
     file = observations.attrs.get("path", "observations")
-    years = sorted({int(y) for y in observations["year"]})
-    built = build_networks(years, scenario, osm=osm, catalog_path=catalog_path)
-    catalog = next(iter(built.values())).catalog if built else None
-    problems: list[Problem] = []
-    places: dict[tuple[int, str], Place] = {}
-    for row in observations.to_dict("records"):
-        for field_name in ("from", "to"):
-            try:
-                places[(row["line"], field_name)] = resolve_place(catalog, row[field_name])
-            except LookupError as exc:
-                problems.append(Problem(file, f"line {row['line']}", field_name,
-                                        str(exc.args[0])))
-    if problems:
-        raise InputError(problems, what=f"{file} (places)")
-
-    factor = bus_time_factor()
-    models = {y: _YearModel(AnalysisNetwork(str(y), r.tables, r.catalog), factor)
-              for y, r in built.items()}
     out = []
-    for row in observations.to_dict("records"):
-        a, b = places[(row["line"], "from")], places[(row["line"], "to")]
-        model = models[row["year"]]
-        try:
-            if row["mode"] == "road":
-                m = model.road(a, b, row["profile"] or "car")
-            else:
-                m = model.on_mode(row["mode"], a, b)
-        except LookupError as exc:
-            m = _Modelled(math.nan, math.nan, f"not located: {exc.args[0]}")
+    for row, m in model_observations(observations, scenario, catalog_path, osm):
         timed = not math.isnan(row["hours_min"])
         within: Any = pd.NA
         if timed and not math.isnan(m.hours):
-            within = bool(row["hours_min"] <= m.hours <= row["hours_max"])
+            lo, hi = published_range(row["hours_min"], row["hours_max"])
+            within = bool(lo <= m.hours <= hi)
         km_err: float = math.nan
         km_ok: Any = pd.NA
         if not math.isnan(row["km"]) and not math.isnan(m.km):

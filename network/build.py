@@ -20,6 +20,7 @@ from network.backbone import Backbone
 from network.specs import Facility, LinkSpec
 from network.speeds import SpeedTable, assign_speeds
 from network.terrain import add_terrain
+from network.urban import add_urban_share
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ def build_master(backbone: Backbone, facilities: Iterable[Facility], links: Iter
     """
     nodes, edges, report = assemble(backbone, facilities, links)
     edges = add_terrain(edges, dem_paths)
+    edges = add_urban_share(edges)
     edges = assign_speeds(edges, speed_table, speed_overrides)
     return MasterNetwork(nodes=nodes, edges=edges, assembly=report)
 

@@ -148,6 +148,9 @@ class SpeedTable:
         ``transfer[class]``: ``{"time_h_car": h, "time_h_truck": h, "cost_vnd_teu": VND}``.
     yard_speed_kmh : float
         Speed over the length of transfer edges, km/h.
+    urban_kmh : dict
+        ``urban_kmh[kind][profile]``: speed in built-up areas (kind ``road`` or
+        ``expressway``), km/h; empty when the table has no ``road.urban`` (no urban effect).
     raw : dict
         The parsed YAML document (sources and notes included).
     """
@@ -165,6 +168,7 @@ class SpeedTable:
     transfer: dict[str, dict[str, float]]
     yard_speed_kmh: float
     raw: dict = field(repr=False)
+    urban_kmh: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def operating_factor(self, road_class: str, profile: str, terrain: str) -> float:
         """Return the operating-speed factor of a road class (unitless).
@@ -413,10 +417,18 @@ def load_speed_table(path: str | Path | None = None) -> SpeedTable:
         transfer[cls] = {f: r.figure(cnode, f, f"transfer.{cls}", positive=False)
                          for f in ("time_h_car", "time_h_truck", "cost_vnd_teu")}
 
+    urban: dict[str, dict[str, float]] = {}
+    if "urban" in road:
+        unode = r.mapping(road, "urban", "road")
+        for kind in ("road", "expressway"):
+            knode = r.mapping(unode, f"{kind}_kmh", "road.urban")
+            urban[kind] = {prof: r.figure(knode, prof, f"road.urban.{kind}_kmh")
+                           for prof in PROFILES}
+
     return SpeedTable(path=path, terrain_fallback=fallback, design_kmh=design, factor=factor,
                       bounds_kmh=bounds, legal_max_kmh=legal_max, rail_kmh=rail,
                       water_kmh=water, water_min_axis_share=share, air=air, transfer=transfer,
-                      yard_speed_kmh=yard, raw=dict(doc))
+                      yard_speed_kmh=yard, raw=dict(doc), urban_kmh=urban)
 
 
 # --------------------------------------------------------------------------------------------
@@ -490,6 +502,7 @@ def _road_speeds(frame: pd.DataFrame, cls: np.ndarray, sel: np.ndarray,
     own = _number_column(frame, "design_speed_kmh")
     lanes = _number_column(frame, "lanes")
     maxspeed = _number_column(frame, "maxspeed_kmh")
+    urban = np.clip(np.nan_to_num(_number_column(frame, "urban_share")), 0.0, 1.0)
     design = np.where(np.isfinite(own) & (own > 0), own, np.nan)
     speeds = {"car": car, "truck": truck}
     for c in ROAD_CLASSES:
@@ -511,6 +524,11 @@ def _road_speeds(frame: pd.DataFrame, cls: np.ndarray, sel: np.ndarray,
                 v = np.minimum(v, caps)
                 posted = maxspeed[m]
                 v = np.where(np.isfinite(posted) & (posted > 0), np.minimum(v, posted), v)
+                if table.urban_kmh:
+                    # the built-up share of the edge is driven at the urban speed (harmonic mean)
+                    kind = "expressway" if c == "expressway" else "road"
+                    slow = np.minimum(v, table.urban_kmh[kind][prof])
+                    v = 1.0 / ((1.0 - urban[m]) / v + urban[m] / slow)
                 arr[m] = v
     truck[sel] = np.minimum(truck[sel], car[sel])
     return car, truck
