@@ -6,10 +6,12 @@ and expressway entrances), where traffic is far slower than on the open road.
 built-up area, and :func:`network.speeds.assign_speeds` drives that share at the urban speed of
 ``data/speeds.yaml`` (``road.urban``).
 
-Built-up area: WorldPop 2020 1 km pixels with at least :data:`URBAN_DENSITY_PER_KM2` people per
-km², the density of an *urban centre* in the degree of urbanisation of the UN Statistical
-Commission (2020), which applies 1,500 inhabitants per km² to 1 km grid cells. Edges are sampled
-every :data:`SAMPLE_STEP_M` metres; the share is the fraction of samples inside.
+Built-up area: the *urban centres* of the degree of urbanisation endorsed by the UN Statistical
+Commission (2020), on the WorldPop 2020 1 km grid: clusters of contiguous pixels (4-connected)
+with at least :data:`URBAN_DENSITY_PER_KM2` people per km² and at least
+:data:`URBAN_CENTRE_MIN_PEOPLE` people in all. The population threshold matters in the Red River
+delta, whose villages reach 1,500 people per km² without being towns. Edges are sampled every
+:data:`SAMPLE_STEP_M` metres; the share is the fraction of samples inside.
 """
 
 from __future__ import annotations
@@ -22,14 +24,53 @@ import pandas as pd
 import rasterio
 import shapely
 from pyproj import Transformer
+from scipy import ndimage
 
 from layers.region import raster_path
 from network.schema import METRIC_CRS
 
 #: People per km² from which a 1 km pixel is built-up (UN degree of urbanisation, urban centre).
 URBAN_DENSITY_PER_KM2 = 1500.0
+#: People a cluster of dense pixels must hold to be an urban centre.
+URBAN_CENTRE_MIN_PEOPLE = 50_000.0
 #: Distance between samples along an edge, metres.
 SAMPLE_STEP_M = 250.0
+
+
+def urban_centres(people: np.ndarray, transform, crs, threshold: float = URBAN_DENSITY_PER_KM2,
+                  min_people: float = URBAN_CENTRE_MIN_PEOPLE) -> np.ndarray:
+    """Return the mask of the pixels of a population grid that lie in an urban centre.
+
+    Parameters
+    ----------
+    people : numpy.ndarray
+        People per pixel.
+    transform : affine.Affine
+        The grid's transform.
+    crs : rasterio.crs.CRS
+        The grid's CRS (pixel areas are computed per row on a geographic grid).
+    threshold : float
+        People per km² of a dense pixel.
+    min_people : float
+        People of a cluster of dense pixels for it to be an urban centre.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    res_x, res_y = abs(transform.a), abs(transform.e)
+    if crs is not None and crs.is_geographic:
+        lat = transform.f + transform.e * (np.arange(people.shape[0]) + 0.5)
+        km2 = (res_x * 111.32 * np.cos(np.radians(lat)) * res_y * 110.574)[:, None]
+    else:
+        km2 = res_x * res_y / 1e6
+    dense = people / km2 >= threshold
+    labels, n = ndimage.label(dense)
+    if not n:
+        return dense
+    total = ndimage.sum(people, labels, index=np.arange(1, n + 1))
+    keep = np.concatenate([[False], total >= min_people])
+    return keep[labels]
 
 
 def urban_share(edges: gpd.GeoDataFrame, raster: str | Path | None = None,
@@ -74,17 +115,10 @@ def urban_share(edges: gpd.GeoDataFrame, raster: str | Path | None = None,
         rows, cols = rasterio.transform.rowcol(src.transform, x, y)
         rows, cols = np.asarray(rows), np.asarray(cols)
         inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
-        # people per pixel -> per km² (pixels of a geographic grid shrink with latitude)
-        lat = Transformer.from_crs(metric_crs, "EPSG:4326", always_xy=True).transform(
-            shapely.get_x(pts), shapely.get_y(pts))[1]
-        res_x, res_y = src.res
-        if src.crs and src.crs.is_geographic:
-            km2 = (res_x * 111.32 * np.cos(np.radians(lat))) * (res_y * 110.574)
-        else:
-            km2 = np.full(len(pts), res_x * res_y / 1e6)
-        density = np.zeros(len(pts))
-        density[inside] = band[rows[inside], cols[inside]] / km2[inside]
-    hit = pd.Series((density >= threshold).astype(float)).groupby(owner[keep]).mean()
+        centre = urban_centres(band, src.transform, src.crs, threshold)
+        hit_px = np.zeros(len(pts), dtype=bool)
+        hit_px[inside] = centre[rows[inside], cols[inside]]
+    hit = pd.Series(hit_px.astype(float)).groupby(owner[keep]).mean()
     out[hit.index.to_numpy()] = hit.to_numpy()
     return out
 

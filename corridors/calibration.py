@@ -1,0 +1,278 @@
+"""Calibrate car operating speeds against published travel times.
+
+The model's car time of a route is linear in the *paces* (hours per km, the inverse of speeds)
+of a few parameters, once the route is fixed:
+
+* ``factor.<group>.<terrain>``: the operating factor (operating / design speed) of ordinary roads
+  (``default``: national, provincial, district and local roads, by terrain), of expressways and
+  of join connectors (one factor each, whatever the terrain). An edge of length L, design speed d
+  and built-up share u adds ``L (1 − u) / d`` hours per unit of ``1 / factor``;
+* ``urban.road`` and ``urban.expressway``: the speed of the built-up share of an edge (``L u``
+  hours per unit of ``1 / speed``);
+* ``rail``: the running speed of passenger trains on the old lines (metre and dual gauge).
+
+Transfer and air times are fixed; a bus takes the car time × the bus factor of
+``data/speeds.yaml``. :func:`fit` solves the bounded, weighted least squares of the modelled
+against the published times (target: the middle of the published range; weight: the row's
+confidence over the target, so that errors count relatively). Because the fastest route depends
+on the speeds, ``scripts/calibrate_speeds.py`` alternates routing and fitting until the
+parameters settle. The loss is robust (soft L1): rows far off count less, so that a route the
+network cannot serve well does not set the speeds of every other.
+:func:`leave_one_out` refits without each row in turn and predicts it (on the final routes), to
+show that the fit is not memorised.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import least_squares, lsq_linear
+
+from network.schema import TERRAINS
+from network.speeds import SpeedTable
+
+#: Relative error from which a row's weight in the fit decreases (soft-L1 loss): rows more
+#: than about 15 % off count less and less, so that a few broken routes do not set the speeds.
+ROBUST_SCALE = 0.15
+#: Weight of a row by its confidence (a row with no confidence counts as low).
+CONFIDENCE_WEIGHT = {"high": 1.0, "medium": 0.8, "low-medium": 0.6, "medium-low": 0.6,
+                     "low": 0.4}
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A calibrated quantity and its plausible bounds.
+
+    Attributes
+    ----------
+    name : str
+    low, high : float
+        Bounds of the value (a factor, unitless, or a speed, km/h).
+    why : str
+        The source or reasoning of the bounds.
+    """
+
+    name: str
+    low: float
+    high: float
+    why: str
+
+
+#: The parameters and their bounds. Factor bounds keep ordinary-road speeds inside VTRA's ranges
+#: (national roads 40-100 km/h; at a design speed of 80 km/h, factors 0.5-1.0) and expressways
+#: between the lowest TCVN 5729 grade (60 of 100 km/h) and their design speed.
+PARAMETERS = (
+    Parameter("factor.default.flat", 0.5, 1.0, "VTRA national roads 40-100 km/h / design 80"),
+    Parameter("factor.default.hilly", 0.5, 1.0, "VTRA national roads 40-100 km/h / design 80"),
+    Parameter("factor.default.mountainous", 0.5, 1.0,
+              "VTRA mountain roads 40-60 km/h over TCVN 4054 design 60 (0.67-1.0), widened to "
+              "0.5 for the hairpins of the Hoàng Liên and Hà Giang passes"),
+    Parameter("factor.expressway", 0.6, 1.0, "TCVN 5729 lowest grade 60 km/h of a 100 design"),
+    Parameter("factor.connector", 0.33, 1.0, "speeds.yaml connector bounds 10-40 km/h / 30"),
+    Parameter("urban.road", 12.0, 40.0, "assumption: city traffic 12-40 km/h"),
+    Parameter("urban.expressway", 40.0, 90.0, "urban expressway ends signed 60-90 km/h"),
+    Parameter("rail", 30.0, 60.0, "VTRA rail 40-60 km/h, widened to 30 for old single track"),
+)
+_NAMES = [p.name for p in PARAMETERS]
+_FACTOR_PARAMS = {p for p in _NAMES if p.startswith("factor.")}
+
+
+def current_values(table: SpeedTable) -> dict[str, float]:
+    """Return the parameters' values in a speed table (car)."""
+    f = table.factor
+    out = {f"factor.default.{t}": f["default"]["car"][t] for t in TERRAINS}
+    out["factor.expressway"] = float(np.mean(list(f["expressway"]["car"].values())))
+    conn = f.get("connector", f["default"])
+    out["factor.connector"] = float(np.mean(list(conn["car"].values())))
+    out["urban.road"] = table.urban_kmh.get("road", {}).get("car", 25.0)
+    out["urban.expressway"] = table.urban_kmh.get("expressway", {}).get("car", 60.0)
+    out["rail"] = table.rail_kmh["metre"]["car"]
+    return out
+
+
+def with_values(table: SpeedTable, values: dict[str, float]) -> SpeedTable:
+    """Return a copy of a speed table with the parameters set (car; trucks keep their ratio).
+
+    Truck factors keep their ratio to the car factors of the same group and terrain, and truck
+    urban speeds theirs to car urban speeds; rail freight is not changed.
+    """
+    factor = copy.deepcopy(table.factor)
+    for group in ("default", "expressway", "connector"):
+        if group not in factor:
+            continue
+        for t in TERRAINS:
+            key = f"factor.{group}.{t}" if group == "default" else f"factor.{group}"
+            if key not in values:
+                continue
+            ratio = factor[group]["truck"][t] / factor[group]["car"][t]
+            factor[group]["car"][t] = values[key]
+            factor[group]["truck"][t] = min(values[key], values[key] * ratio)
+    urban = copy.deepcopy(table.urban_kmh)
+    for kind in ("road", "expressway"):
+        key = f"urban.{kind}"
+        if key in values and kind in urban:
+            ratio = urban[kind]["truck"] / urban[kind]["car"]
+            urban[kind] = {"car": values[key], "truck": values[key] * ratio}
+    rail = copy.deepcopy(table.rail_kmh)
+    if "rail" in values:
+        for cls in ("metre", "dual"):
+            rail[cls]["car"] = values["rail"]
+    return replace(table, factor=factor, urban_kmh=urban, rail_kmh=rail)
+
+
+def design_row(edges: pd.DataFrame, table: SpeedTable, time_factor: float = 1.0
+               ) -> tuple[np.ndarray, float]:
+    """Return a route's coefficients on the paces of :data:`PARAMETERS`, and its fixed hours.
+
+    Parameters
+    ----------
+    edges : pandas.DataFrame
+        The route's edges (``mode``, ``class``, ``length_km``, ``terrain``,
+        ``design_speed_kmh``, ``urban_share``, ``time_h_car``).
+    table : SpeedTable
+        Gives the design speeds by class and terrain.
+    time_factor : float
+        The bus factor for bus rows, else 1.
+
+    Returns
+    -------
+    coefficients : numpy.ndarray
+        Hours per unit of each parameter's pace (1 / factor, or 1 / speed in h/km).
+    fixed_h : float
+        Hours that do not depend on the parameters (transfers, flights, standard gauge).
+    """
+    a = np.zeros(len(PARAMETERS))
+    fixed = 0.0
+    col = {n: i for i, n in enumerate(_NAMES)}
+
+    def column(name: str, default: float) -> np.ndarray:
+        if name not in edges.columns:
+            return np.full(len(edges), default)
+        return pd.to_numeric(edges[name], errors="coerce").fillna(default).to_numpy(float)
+
+    own = column("design_speed_kmh", 0.0)
+    urban = np.clip(column("urban_share", 0.0), 0.0, 1.0)
+    terrain = edges["terrain"] if "terrain" in edges.columns else pd.Series(
+        [None] * len(edges))
+    rows = zip(edges["mode"], edges["class"], column("length_km", 0.0), terrain, own, urban,
+               column("time_h_car", 0.0), strict=True)
+    for mode, cls, km, t, d_own, u, hours in rows:
+        if mode == "road":
+            t = t if t in TERRAINS else table.terrain_fallback
+            design = d_own if d_own > 0 else table.design_kmh[cls][t]
+            if cls == "expressway":
+                group, slow = "factor.expressway", "urban.expressway"
+            elif cls == "connector":
+                group, slow = "factor.connector", "urban.road"
+            else:
+                group, slow = f"factor.default.{t}", "urban.road"
+            a[col[group]] += km * (1 - u) / design
+            a[col[slow]] += km * u
+        elif mode == "rail" and cls in ("metre", "dual"):
+            a[col["rail"]] += km
+        else:
+            fixed += hours
+    return a * time_factor, fixed * time_factor
+
+
+def _to_pace_bounds() -> tuple[np.ndarray, np.ndarray]:
+    lo = np.array([1.0 / p.high for p in PARAMETERS])
+    hi = np.array([1.0 / p.low for p in PARAMETERS])
+    return lo, hi
+
+
+def fit(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: np.ndarray
+        ) -> dict[str, float]:
+    """Solve the bounded weighted least squares for the parameters.
+
+    Parameters
+    ----------
+    A : numpy.ndarray
+        Rows × parameters: coefficients on the paces (:func:`design_row`).
+    fixed : numpy.ndarray
+        Fixed hours per row.
+    target : numpy.ndarray
+        Published hours per row (the middle of the range).
+    weight : numpy.ndarray
+        Row weights (confidence / target).
+
+    Returns
+    -------
+    dict
+        Parameter name to value (factor, or speed km/h). A parameter no row uses keeps the
+        middle of its bounds' paces.
+    """
+    lo, hi = _to_pace_bounds()
+    used = np.abs(A).sum(axis=0) > 0
+    Aw, bw = A[:, used] * weight[:, None], (target - fixed) * weight
+    start = lsq_linear(Aw, bw, bounds=(lo[used], hi[used])).x
+    # a robust loss: a row the network cannot serve (a missing road) must not drag the rest
+    sol = least_squares(lambda x: Aw @ x - bw, np.clip(start, lo[used], hi[used]),
+                        bounds=(lo[used], hi[used]), loss="soft_l1", f_scale=ROBUST_SCALE)
+    pace = (lo + hi) / 2
+    pace[used] = sol.x
+    return {n: round(float(1.0 / p), 3) for n, p in zip(_NAMES, pace, strict=True)}
+
+
+def predict(A: np.ndarray, fixed: np.ndarray, values: dict[str, float]) -> np.ndarray:
+    """Return the modelled hours of each row for parameter values (fixed routes)."""
+    pace = np.array([1.0 / values[n] for n in _NAMES])
+    return A @ pace + fixed
+
+
+def leave_one_out(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: np.ndarray
+                  ) -> np.ndarray:
+    """Return each row's hours predicted by the fit on all the other rows (fixed routes)."""
+    out = np.empty(len(target))
+    for i in range(len(target)):
+        keep = np.arange(len(target)) != i
+        values = fit(A[keep], fixed[keep], target[keep], weight[keep])
+        out[i] = predict(A[i:i + 1], fixed[i:i + 1], values)[0]
+    return out
+
+
+#: Where each parameter is written in data/speeds.yaml (car figures; several paths share one).
+YAML_PATHS = {
+    **{f"factor.default.{t}": [("road", "operating_factor", "default", "car", t)]
+       for t in TERRAINS},
+    "factor.expressway": [("road", "operating_factor", "expressway", "car", t) for t in TERRAINS],
+    "factor.connector": [("road", "operating_factor", "connector", "car", t) for t in TERRAINS],
+    "urban.road": [("road", "urban", "road_kmh", "car")],
+    "urban.expressway": [("road", "urban", "expressway_kmh", "car")],
+    "rail": [("rail", "metre", "passenger_kmh"), ("rail", "dual", "passenger_kmh")],
+}
+
+
+def patch_figure(text: str, path: tuple[str, ...], value: float, source: str) -> str:
+    """Return YAML ``text`` with the figure at ``path`` replaced by ``{value, source}``.
+
+    The figure must be written on one line (``key: {value: ..., ...}``); comments and the rest
+    of the file are kept as they are.
+
+    Raises
+    ------
+    KeyError
+        If the path is not found as a one-line figure.
+    """
+    lines = text.split("\n")
+    stack: list[tuple[int, str]] = []
+    for k, line in enumerate(lines):
+        stripped = line.lstrip(" ")
+        if not stripped or stripped.startswith("#") or ":" not in stripped:
+            continue
+        indent = len(line) - len(stripped)
+        key = stripped.split(":", 1)[0].strip()
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, key))
+        if tuple(s for _, s in stack) == path:
+            rest = stripped.split(":", 1)[1].strip()
+            if not rest.startswith("{"):
+                raise KeyError(f"{'.'.join(path)} is not a one-line figure")
+            quoted = source.replace('"', "'")
+            lines[k] = f'{" " * indent}{key}: {{value: {value:g}, source: "{quoted}"}}'
+            return "\n".join(lines)
+    raise KeyError(f"{'.'.join(path)} not found")
