@@ -1,0 +1,95 @@
+"""Speed calibration: the linear model of route times, the robust fit, leave-one-out, writing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from corridors import calibration as cal
+from network.speeds import default_speeds_path, load_speed_table
+
+
+def _route(km_by_class_terrain, urban=0.0):
+    rows = [{"mode": "road", "class": c, "terrain": t, "length_km": km, "urban_share": urban,
+             "design_speed_kmh": np.nan, "time_h_car": 0.0}
+            for (c, t), km in km_by_class_terrain.items()]
+    return pd.DataFrame(rows)
+
+
+def test_design_row_counts_hours_at_design_speed_and_urban_km():
+    table = load_speed_table()
+    r = _route({("national", "mountainous"): 60.0, ("expressway", "flat"): 120.0}, urban=0.25)
+    a, fixed = cal.design_row(r, table)
+    names = [p.name for p in cal.PARAMETERS]
+    d_mtn = table.design_kmh["national"]["mountainous"]
+    assert a[names.index("factor.default.mountainous")] == pytest.approx(60 * 0.75 / d_mtn)
+    assert a[names.index("urban.road")] == pytest.approx(15.0)
+    assert a[names.index("urban.expressway")] == pytest.approx(30.0)
+    assert fixed == 0.0
+    bus, _ = cal.design_row(r, table, time_factor=1.2)
+    assert bus == pytest.approx(a * 1.2)
+
+
+def test_fit_recovers_the_speeds_that_made_the_times():
+    table = load_speed_table()
+    truth = {p.name: (p.low + p.high) / 2 for p in cal.PARAMETERS}
+    rng = np.random.default_rng(1)
+    routes = [_route({("national", t): rng.uniform(20, 200)
+                      for t in ("flat", "hilly", "mountainous")}, urban=rng.uniform(0, 0.3))
+              for _ in range(12)]
+    A = np.array([cal.design_row(r, table)[0] for r in routes])
+    fixed = np.zeros(len(A))
+    hours = cal.predict(A, fixed, truth)
+    got = cal.fit(A, fixed, hours, 1 / hours)
+    for name in ("factor.default.flat", "factor.default.hilly", "factor.default.mountainous",
+                 "urban.road"):
+        assert got[name] == pytest.approx(truth[name], rel=0.02)
+    loo = cal.leave_one_out(A, fixed, hours, 1 / hours)
+    assert loo == pytest.approx(hours, rel=0.02)
+
+
+def test_one_broken_route_does_not_set_the_speeds():
+    table = load_speed_table()
+    truth = {p.name: (p.low + p.high) / 2 for p in cal.PARAMETERS}
+    rng = np.random.default_rng(2)
+    routes = [_route({("national", "flat"): rng.uniform(50, 150)}) for _ in range(10)]
+    A = np.array([cal.design_row(r, table)[0] for r in routes])
+    hours = cal.predict(A, np.zeros(len(A)), truth)
+    published = hours.copy()
+    published[0] *= 0.4  # a missing road: the model's route is far longer than the real one
+    got = cal.fit(A, np.zeros(len(A)), published, 1 / published)
+    assert got["factor.default.flat"] == pytest.approx(truth["factor.default.flat"], rel=0.05)
+
+
+def test_parameters_stay_within_their_bounds():
+    table = load_speed_table()
+    A = np.array([cal.design_row(_route({("national", "flat"): 100.0}), table)[0]])
+    got = cal.fit(A, np.zeros(1), np.array([0.1]), np.array([10.0]))  # 1,000 km/h
+    bound = next(p for p in cal.PARAMETERS if p.name == "factor.default.flat")
+    assert got["factor.default.flat"] == pytest.approx(bound.high)
+
+
+def test_written_figures_load_with_their_provenance(tmp_path):
+    text = default_speeds_path().read_text(encoding="utf-8")
+    for name, paths in cal.YAML_PATHS.items():
+        for path in paths:
+            text = cal.patch_figure(text, path, 0.77 if "factor" in name else 33.0,
+                                    "calibrated against a test")
+    out = tmp_path / "speeds.yaml"
+    out.write_text(text, encoding="utf-8")
+    table = load_speed_table(out)
+    assert table.factor["default"]["car"]["hilly"] == 0.77
+    assert table.urban_kmh["road"]["car"] == 33.0
+    assert table.rail_kmh["dual"]["car"] == 33.0
+    with pytest.raises(KeyError):
+        cal.patch_figure(text, ("road", "no_such_key"), 1.0, "x")
+
+
+def test_with_values_keeps_truck_ratios():
+    table = load_speed_table()
+    ratio = table.factor["default"]["truck"]["flat"] / table.factor["default"]["car"]["flat"]
+    new = cal.with_values(table, {"factor.default.flat": 0.6})
+    assert new.factor["default"]["car"]["flat"] == 0.6
+    assert new.factor["default"]["truck"]["flat"] == pytest.approx(0.6 * ratio)
+    assert table.factor["default"]["car"]["flat"] != 0.6  # the original is not changed

@@ -1,0 +1,87 @@
+"""The base year is the network as it stands: the evidence and plan readings of opening years."""
+
+from __future__ import annotations
+
+import pytest
+
+from corridors.build import build_network, build_networks
+from corridors.catalog import apply_reading, load_catalog
+from corridors.diagnostics import InputError
+from corridors.scenario import read_scenario
+from corridors.timing import EVIDENCE_YEAR, next_plan_horizon, reading_open_year
+
+
+@pytest.mark.parametrize(("year", "plan", "basis", "reading", "expected"), [
+    (2023, 2023, "plan", "evidence", 2030),   # "before 2024", no evidence: next plan period
+    (2025, 2025, "plan", "evidence", 2030),   # a 2021-2025 item not shown open
+    (2029, 2029, "plan", "evidence", 2029),   # a future plan year stands
+    (2025, 2024, "fact", "evidence", 2025),   # opened 19 Dec 2025: in the 2025 network
+    (2025, 2025, "target", "evidence", 2026),  # a passed target without a dated opening
+    (2028, 2027, "target", "evidence", 2028),
+    (2024, 2030, "scenario", "evidence", 2024),  # a scenario's year stands
+    (2023, 2029, "fact", "plan", 2029),       # the plan as written ignores the facts
+    (2023, 2023, "plan", "plan", 2023),
+    (2014, None, "fact", "plan", 2014),       # existing links have no plan year
+])
+def test_reading_rule(year, plan, basis, reading, expected):
+    assert reading_open_year(year, plan, basis, reading) == expected
+
+
+def test_unknown_reading_or_basis_is_refused():
+    with pytest.raises(ValueError, match="reading"):
+        reading_open_year(2025, 2025, "plan", "hope")
+    with pytest.raises(ValueError, match="open_year_basis"):
+        reading_open_year(2025, 2025, "rumour")
+
+
+def test_next_plan_horizon():
+    assert next_plan_horizon(2025) == 2030 and next_plan_horizon(2027) == 2030
+    assert next_plan_horizon(2030) == 2035
+
+
+def test_evidence_reading_opens_nothing_in_the_past_without_a_dated_fact():
+    cat = apply_reading(load_catalog(), "evidence")
+    for p in [*cat.projects.values(), *cat.links.values()]:
+        if p.open_year <= EVIDENCE_YEAR:
+            assert p.open_year_basis == "fact", (p.id, p.open_year, p.open_year_basis)
+    # the Lào Cai – Lai Châu connector ("before 2024", status unknown) is not in 2025
+    assert cat.projects["a3_1_04"].open_year == 2030
+    assert cat.projects["a3_1_04"].attrs["catalog_open_year"] == 2023
+    # Đồng Đăng – Trà Lĩnh phase 1 opened on 19 Dec 2025, phase 2 is a 2026 target
+    assert cat.projects["a3_1_10"].open_year == 2025
+    assert cat.projects["a3_1_10_p2"].open_year == 2026
+    # Tuyên Quang – Hà Giang: a target of 19 Dec 2025, opening unconfirmed
+    assert cat.projects["a3_1_09"].open_year == 2026
+
+
+def test_plan_reading_takes_the_plan_years():
+    cat = apply_reading(load_catalog(), "plan")
+    assert cat.projects["a3_1_04"].open_year == 2023
+    assert cat.projects["a3_1_12"].open_year == 2029  # opened 2023, planned for 2029
+    assert cat.links["e_noi_bai_yen_bai"].open_year == 2014
+
+
+def _edges(result, pid):
+    e = result.tables.edges
+    return e[e["project"] == pid]
+
+
+def test_network_of_2025_follows_the_reading(tmp_path):
+    base = build_networks([2025, 2030])
+    assert _edges(base[2025], "a3_1_04").empty
+    assert not _edges(base[2030], "a3_1_04").empty
+    assert not _edges(base[2025], "a3_1_10").empty
+    assert base[2025].provenance["open_years_reading"] == "evidence"
+    path = tmp_path / "plan.yaml"
+    path.write_text("name: as-planned\nopen_years: plan\n", encoding="utf-8")
+    planned = build_network(2025, read_scenario(path))
+    assert not _edges(planned, "a3_1_04").empty
+    assert planned.provenance["open_years_reading"] == "plan"
+
+
+def test_scenario_reading_must_be_known(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nopen_years: optimistic\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_scenario(path)
+    assert "bad.yaml: -: open_years" in str(err.value)
