@@ -143,6 +143,7 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
             "km_by_mode_class": km_by_mode_class(gained_edges).to_dict(orient="records")
             if len(gained_edges) else [],
         },
+        "schematic_circuity": tables.assembly.schematic_circuity,
         "detours": checks["detours"],
         "unused_links": checks["unused_links"],
     }
@@ -202,6 +203,32 @@ def _detour_markdown(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _lengths_markdown(lengths: dict | None, schematic: dict | None) -> list[str]:
+    """Return the true-lengths section: official sections, circuity factors by terrain."""
+    if not lengths:
+        return []
+    lines = ["", "## Lengths", "",
+             "Generalised road lines are shorter than the roads. Sections with an official "
+             "length are scaled to it; every other road takes the circuity factor of its "
+             "terrain, fitted to those sections "
+             f"({', '.join(f'{t} {f:g}' for t, f in lengths['factors'].items())}; fitted: "
+             f"{', '.join(lengths['fitted']) or 'none'}).", "",
+             "| section | route | official km | drawn km | ratio | note |",
+             "|---|---|---:|---:|---:|---|"]
+    for sec in lengths["sections"]:
+        if "skipped" in sec:
+            lines.append(f"| {sec['id']} | {sec['ref']} | {sec['official_km']:g} | – | – | "
+                         f"not used: {_cell(sec['skipped'])} |")
+        else:
+            lines.append(f"| {sec['id']} | {sec['ref']} | {sec['official_km']:g} | "
+                         f"{sec['drawn_km']:g} | {sec['ratio']:.3f} | |")
+    if schematic:
+        lines += ["", "Schematic links without an official length are lengthened by the median "
+                  "ratio official / straight length of the links that have one: "
+                  + ", ".join(f"{m} {f:g}" for m, f in schematic.items()) + "."]
+    return lines
+
+
 def quality_markdown(report: dict[str, Any]) -> str:
     """Render the quality report for people (Markdown)."""
     p = report.get("provenance", {})
@@ -211,10 +238,17 @@ def quality_markdown(report: dict[str, Any]) -> str:
              "| mode | class | km |", "|---|---|---:|"]
     lines += [f"| {r['mode']} | {r['class']} | {r['length_km']:,.1f} |"
               for r in report["km_by_mode_class"]]
-    bb = report["backbone"]
+    bb = dict(report["backbone"])
+    lengths = bb.pop("lengths", None)
     lines += ["", "## Backbone", ""]
     for key, val in bb.items():
         lines.append(f"- {key}: {val}")
+    lines += _lengths_markdown(lengths, report.get("schematic_circuity"))
+    lines += ["", f"Opening years read as **{p.get('open_years_reading', 'evidence')}**: "
+              + ("a link is open in a year already past only with a dated fact; a plan year "
+                 "that has passed without one moves to the end of the next plan period, a "
+                 "passed target to the next year." if p.get("open_years_reading", "evidence")
+                 == "evidence" else "the plans' years as written.")]
     c = report["components"]
     lines += ["", f"Connected components: {c['all_modes_weak']} (all modes), {c['road_weak']} "
               "(roads with facility access).", "", "## Catalog items", ""]
