@@ -1,0 +1,97 @@
+"""Trunk roads missing from the embedded road skeleton, filled by catalog links (existing.yaml).
+
+Each test routes a car between two catalog places on the embedded 2025 network and checks the
+length of the fastest route against the published road distance (facts/travel_times.csv, as
+shipped in data/facts/travel_times.csv), or, where no distance is published, that the route takes
+the link that fills the gap and stays short. Distances only: speeds are calibrated elsewhere.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from pyproj import Geod
+
+from corridors.analysis_network import AnalysisNetwork
+from corridors.build import build_network
+
+#: Tolerance on a published road distance, as in ``corridors check-times``.
+TOLERANCE = 0.15
+
+_GEOD = Geod(ellps="WGS84")
+
+
+@pytest.fixture(scope="module")
+def net() -> AnalysisNetwork:
+    built = build_network(2025)
+    return AnalysisNetwork("2025", built.tables, built.catalog)
+
+
+def route(net: AnalysisNetwork, a: str, b: str) -> tuple[float, pd.DataFrame]:
+    """Return the length (km) and the edges of the fastest car route between two places."""
+    u, v = net.node_of(a), net.node_of(b)
+    assert u is not None and v is not None, (a, b)
+    router = net.router("car")
+    found = router.route(u, v)
+    assert found is not None, f"{a} -> {b} unreachable"
+    return found.length_km, router.edges.iloc[found.edge_rows]
+
+
+def straight_km(net: AnalysisNetwork, a: str, b: str) -> float:
+    pa, pb = net.catalog.places[a], net.catalog.places[b]
+    return _GEOD.inv(pa.lon, pa.lat, pb.lon, pb.lat)[2] / 1000
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "published_km"),
+    [
+        # facts/travel_times.csv: about 50 km on QL12 (dulich24.com.vn citing Báo Phú Thọ)
+        ("city_lai_chau", "gate_ma_lu_thang", 50),
+        # facts/travel_times.csv: road distance 65 km (60 via ĐT256, 70 via ĐT257), 2013
+        ("city_bac_kan", "town_ba_be", 65),
+        # facts/travel_times.csv: road distance 220 km (travelnewsnow)
+        ("city_lai_chau", "city_dien_bien_phu", 220),
+    ],
+)
+def test_route_km_within_15pct_of_the_published_distance(net, a, b, published_km):
+    for x, y in ((a, b), (b, a)):
+        km, _ = route(net, x, y)
+        assert abs(km - published_km) <= TOLERANCE * published_km, (x, y, km)
+
+
+def test_sa_pa_reaches_lai_chau_over_ql4d(net):
+    # No published Sa Pa - Lai Châu distance: the route takes the QL4D link over Bình Lư and is
+    # no detour (at most 2.2 x the great-circle distance, the mountain rule of the quality
+    # report); before the link it went via Hà Nội (927 km).
+    km, edges = route(net, "town_sa_pa", "city_lai_chau")
+    assert "catalog:e_ql4d_tam_duong_lai_chau" in set(edges["source"])
+    assert km <= 2.2 * straight_km(net, "town_sa_pa", "city_lai_chau")
+
+
+def test_lai_chau_is_not_reached_by_its_long_connector(net):
+    # Lai Châu city joins the roads layer 22 km away (QL12, gt_196); its routes to Ma Lù Thàng
+    # and Sa Pa must take the roads, not that connector.
+    for other in ("gate_ma_lu_thang", "town_sa_pa"):
+        _, edges = route(net, "city_lai_chau", other)
+        connectors = edges[edges["class"] == "connector"]
+        assert (connectors["length_km"] < 10).all(), other
+
+
+def test_ha_long_reaches_cai_rong_by_the_expressway_and_the_island_road(net):
+    # No published Hạ Long - Cái Rồng distance; the expressway is 60 km (facts/links.csv) and
+    # the island road from its end a few km, with no drive back to the mainland.
+    km, edges = route(net, "city_ha_long", "town_cai_rong")
+    sources = set(edges["source"])
+    assert {"catalog:e_ha_long_van_don", "catalog:e_van_don_airport_cai_rong"} <= sources
+    assert km <= 60 + 15
+
+
+def test_van_don_expressways_meet_at_the_airport(net):
+    # Hạ Long - Móng Cái gate: the two expressways (60 + 80 km) meet at airport_van_don, with no
+    # connector to the mainland between them.
+    _, edges = route(net, "city_ha_long", "gate_mong_cai")
+    sources = list(edges["source"])
+    assert "catalog:e_ha_long_van_don" in sources and "catalog:e_van_don_mong_cai" in sources
+    i, j = sources.index("catalog:e_ha_long_van_don"), sources.index("catalog:e_van_don_mong_cai")
+    between = edges.iloc[min(i, j):max(i, j) + 1]
+    assert set(between["source"]) <= {"catalog:e_ha_long_van_don", "catalog:e_van_don_mong_cai"}
