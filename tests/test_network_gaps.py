@@ -51,6 +51,8 @@ def straight_km(net: AnalysisNetwork, a: str, b: str) -> float:
         ("city_bac_kan", "town_ba_be", 65),
         # facts/travel_times.csv: road distance 220 km (travelnewsnow)
         ("city_lai_chau", "city_dien_bien_phu", 220),
+        # facts/travel_times.csv: road distance 25 km (en.wikipedia Hà Giang province)
+        ("city_ha_giang", "gate_thanh_thuy", 25),
     ],
 )
 def test_route_km_within_15pct_of_the_published_distance(net, a, b, published_km):
