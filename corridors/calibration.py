@@ -4,8 +4,8 @@ The model's car time of a route is linear in the *paces* (hours per km, the inve
 of a few parameters, once the route is fixed:
 
 * ``factor.<group>.<terrain>``: the operating factor (operating / design speed) of ordinary roads
-  (``default``: national, provincial, district and local roads, by terrain), of expressways and
-  of join connectors (one factor each, whatever the terrain). An edge of length L, design speed d
+  (``default``: national, provincial, district and local roads) and of expressways, by terrain,
+  and of join connectors (one factor whatever the terrain). An edge of length L, design speed d
   and built-up share u adds ``L (1 − u) / d`` hours per unit of ``1 / factor``;
 * ``urban.road`` and ``urban.expressway``: the speed of the built-up share of an edge (``L u``
   hours per unit of ``1 / speed``);
@@ -13,8 +13,9 @@ of a few parameters, once the route is fixed:
 
 Transfer and air times are fixed; a bus takes the car time × the bus factor of
 ``data/speeds.yaml``. :func:`fit` solves the bounded, weighted least squares of the modelled
-against the published times (target: the middle of the published range; weight: the row's
-confidence over the target, so that errors count relatively). Because the fastest route depends
+against the published times: a row counts by how far its time falls outside the published range
+(with a small pull towards the middle of the range), weighted by its confidence over that middle,
+so that errors count relatively. Because the fastest route depends
 on the speeds, ``scripts/calibrate_speeds.py`` alternates routing and fitting until the
 parameters settle. The loss is robust (soft L1): rows far off count less, so that a route the
 network cannot serve well does not set the speeds of every other.
@@ -37,6 +38,11 @@ from network.speeds import SpeedTable
 #: Relative error from which a row's weight in the fit decreases (soft-L1 loss): rows more
 #: than about 15 % off count less and less, so that a few broken routes do not set the speeds.
 ROBUST_SCALE = 0.15
+#: Share of the published range kept free at each end when fitting.
+RANGE_MARGIN = 0.25
+#: Weight of the pull towards the middle of the published range, relative to the distance
+#: outside it: small, so that a row inside its range barely counts.
+MIDPOINT_PULL = 0.1
 #: Weight of a row by its confidence (a row with no confidence counts as low).
 CONFIDENCE_WEIGHT = {"high": 1.0, "medium": 0.8, "low-medium": 0.6, "medium-low": 0.6,
                      "low": 0.4}
@@ -65,12 +71,18 @@ class Parameter:
 #: (national roads 40-100 km/h; at a design speed of 80 km/h, factors 0.5-1.0) and expressways
 #: between the lowest TCVN 5729 grade (60 of 100 km/h) and their design speed.
 PARAMETERS = (
-    Parameter("factor.default.flat", 0.5, 1.0, "VTRA national roads 40-100 km/h / design 80"),
-    Parameter("factor.default.hilly", 0.5, 1.0, "VTRA national roads 40-100 km/h / design 80"),
+    Parameter("factor.default.flat", 0.5, 1.0,
+              "VTRA flat national roads 40-100 km/h / design 80 (0.5-1.25), at most the design"),
+    Parameter("factor.default.hilly", 0.4, 1.0,
+              "national roads 30-100 km/h (speeds.yaml bounds) / design 80 (0.375-1.25)"),
     Parameter("factor.default.mountainous", 0.5, 1.0,
-              "VTRA mountain roads 40-60 km/h over TCVN 4054 design 60 (0.67-1.0), widened to "
-              "0.5 for the hairpins of the Hoàng Liên and Hà Giang passes"),
-    Parameter("factor.expressway", 0.6, 1.0, "TCVN 5729 lowest grade 60 km/h of a 100 design"),
+              "national roads 30-100 km/h (speeds.yaml bounds) / design 60 (0.5-1.67)"),
+    Parameter("factor.expressway.flat", 0.6, 1.0,
+              "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed"),
+    Parameter("factor.expressway.hilly", 0.6, 1.0,
+              "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed"),
+    Parameter("factor.expressway.mountainous", 0.6, 1.0,
+              "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed"),
     Parameter("factor.connector", 0.33, 1.0, "speeds.yaml connector bounds 10-40 km/h / 30"),
     Parameter("urban.road", 12.0, 40.0, "assumption: city traffic 12-40 km/h"),
     Parameter("urban.expressway", 40.0, 90.0, "urban expressway ends signed 60-90 km/h"),
@@ -84,7 +96,7 @@ def current_values(table: SpeedTable) -> dict[str, float]:
     """Return the parameters' values in a speed table (car)."""
     f = table.factor
     out = {f"factor.default.{t}": f["default"]["car"][t] for t in TERRAINS}
-    out["factor.expressway"] = float(np.mean(list(f["expressway"]["car"].values())))
+    out.update({f"factor.expressway.{t}": f["expressway"]["car"][t] for t in TERRAINS})
     conn = f.get("connector", f["default"])
     out["factor.connector"] = float(np.mean(list(conn["car"].values())))
     out["urban.road"] = table.urban_kmh.get("road", {}).get("car", 25.0)
@@ -104,7 +116,7 @@ def with_values(table: SpeedTable, values: dict[str, float]) -> SpeedTable:
         if group not in factor:
             continue
         for t in TERRAINS:
-            key = f"factor.{group}.{t}" if group == "default" else f"factor.{group}"
+            key = f"factor.{group}" if group == "connector" else f"factor.{group}.{t}"
             if key not in values:
                 continue
             ratio = factor[group]["truck"][t] / factor[group]["car"][t]
@@ -164,7 +176,7 @@ def design_row(edges: pd.DataFrame, table: SpeedTable, time_factor: float = 1.0
             t = t if t in TERRAINS else table.terrain_fallback
             design = d_own if d_own > 0 else table.design_kmh[cls][t]
             if cls == "expressway":
-                group, slow = "factor.expressway", "urban.expressway"
+                group, slow = f"factor.expressway.{t}", "urban.expressway"
             elif cls == "connector":
                 group, slow = "factor.connector", "urban.road"
             else:
@@ -184,9 +196,15 @@ def _to_pace_bounds() -> tuple[np.ndarray, np.ndarray]:
     return lo, hi
 
 
-def fit(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: np.ndarray
-        ) -> dict[str, float]:
-    """Solve the bounded weighted least squares for the parameters.
+def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
+        weight: np.ndarray) -> dict[str, float]:
+    """Solve the bounded, robust, weighted least squares for the parameters.
+
+    The residual of a row is how far its modelled time lies outside the published range
+    (zero inside), plus a small pull (:data:`MIDPOINT_PULL`) towards the middle of the range
+    that keeps the problem well posed; both are weighted by ``weight`` (confidence / the middle
+    of the range, so errors count relatively) and pass through a soft-L1 loss
+    (:data:`ROBUST_SCALE`).
 
     Parameters
     ----------
@@ -194,10 +212,10 @@ def fit(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: np.ndarray
         Rows × parameters: coefficients on the paces (:func:`design_row`).
     fixed : numpy.ndarray
         Fixed hours per row.
-    target : numpy.ndarray
-        Published hours per row (the middle of the range).
+    low, high : numpy.ndarray
+        Published range per row, hours.
     weight : numpy.ndarray
-        Row weights (confidence / target).
+        Row weights.
 
     Returns
     -------
@@ -207,10 +225,21 @@ def fit(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: np.ndarray
     """
     lo, hi = _to_pace_bounds()
     used = np.abs(A).sum(axis=0) > 0
-    Aw, bw = A[:, used] * weight[:, None], (target - fixed) * weight
-    start = lsq_linear(Aw, bw, bounds=(lo[used], hi[used])).x
-    # a robust loss: a row the network cannot serve (a missing road) must not drag the rest
-    sol = least_squares(lambda x: Aw @ x - bw, np.clip(start, lo[used], hi[used]),
+    Au = A[:, used]
+    mid = (low + high) / 2
+    # aim inside the range, not at its edge: the full model (speed bounds, legal caps, new
+    # routes) differs a little from the linear one
+    margin = RANGE_MARGIN * (high - low)
+    low, high = low + margin, high - margin
+
+    def residual(x: np.ndarray) -> np.ndarray:
+        t = Au @ x + fixed
+        outside = np.maximum(low - t, 0) + np.maximum(t - high, 0)
+        return np.concatenate([outside * weight, MIDPOINT_PULL * (t - mid) * weight])
+
+    start = lsq_linear(Au * weight[:, None], (mid - fixed) * weight,
+                       bounds=(lo[used], hi[used])).x
+    sol = least_squares(residual, np.clip(start, lo[used], hi[used]),
                         bounds=(lo[used], hi[used]), loss="soft_l1", f_scale=ROBUST_SCALE)
     pace = (lo + hi) / 2
     pace[used] = sol.x
@@ -223,13 +252,13 @@ def predict(A: np.ndarray, fixed: np.ndarray, values: dict[str, float]) -> np.nd
     return A @ pace + fixed
 
 
-def leave_one_out(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: np.ndarray
-                  ) -> np.ndarray:
+def leave_one_out(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
+                  weight: np.ndarray) -> np.ndarray:
     """Return each row's hours predicted by the fit on all the other rows (fixed routes)."""
-    out = np.empty(len(target))
-    for i in range(len(target)):
-        keep = np.arange(len(target)) != i
-        values = fit(A[keep], fixed[keep], target[keep], weight[keep])
+    out = np.empty(len(low))
+    for i in range(len(low)):
+        keep = np.arange(len(low)) != i
+        values = fit(A[keep], fixed[keep], low[keep], high[keep], weight[keep])
         out[i] = predict(A[i:i + 1], fixed[i:i + 1], values)[0]
     return out
 
@@ -238,7 +267,8 @@ def leave_one_out(A: np.ndarray, fixed: np.ndarray, target: np.ndarray, weight: 
 YAML_PATHS = {
     **{f"factor.default.{t}": [("road", "operating_factor", "default", "car", t)]
        for t in TERRAINS},
-    "factor.expressway": [("road", "operating_factor", "expressway", "car", t) for t in TERRAINS],
+    **{f"factor.expressway.{t}": [("road", "operating_factor", "expressway", "car", t)]
+       for t in TERRAINS},
     "factor.connector": [("road", "operating_factor", "connector", "car", t) for t in TERRAINS],
     "urban.road": [("road", "urban", "road_kmh", "car")],
     "urban.expressway": [("road", "urban", "expressway_kmh", "car")],

@@ -41,11 +41,11 @@ def test_fit_recovers_the_speeds_that_made_the_times():
     A = np.array([cal.design_row(r, table)[0] for r in routes])
     fixed = np.zeros(len(A))
     hours = cal.predict(A, fixed, truth)
-    got = cal.fit(A, fixed, hours, 1 / hours)
+    got = cal.fit(A, fixed, hours, hours, 1 / hours)
     for name in ("factor.default.flat", "factor.default.hilly", "factor.default.mountainous",
                  "urban.road"):
         assert got[name] == pytest.approx(truth[name], rel=0.02)
-    loo = cal.leave_one_out(A, fixed, hours, 1 / hours)
+    loo = cal.leave_one_out(A, fixed, hours, hours, 1 / hours)
     assert loo == pytest.approx(hours, rel=0.02)
 
 
@@ -58,14 +58,14 @@ def test_one_broken_route_does_not_set_the_speeds():
     hours = cal.predict(A, np.zeros(len(A)), truth)
     published = hours.copy()
     published[0] *= 0.4  # a missing road: the model's route is far longer than the real one
-    got = cal.fit(A, np.zeros(len(A)), published, 1 / published)
+    got = cal.fit(A, np.zeros(len(A)), published, published, 1 / published)
     assert got["factor.default.flat"] == pytest.approx(truth["factor.default.flat"], rel=0.05)
 
 
 def test_parameters_stay_within_their_bounds():
     table = load_speed_table()
     A = np.array([cal.design_row(_route({("national", "flat"): 100.0}), table)[0]])
-    got = cal.fit(A, np.zeros(1), np.array([0.1]), np.array([10.0]))  # 1,000 km/h
+    got = cal.fit(A, np.zeros(1), np.array([0.1]), np.array([0.1]), np.array([10.0]))
     bound = next(p for p in cal.PARAMETERS if p.name == "factor.default.flat")
     assert got["factor.default.flat"] == pytest.approx(bound.high)
 

@@ -49,7 +49,7 @@ def test_evidence_reading_opens_nothing_in_the_past_without_a_dated_fact():
     assert cat.projects["a3_1_04"].attrs["catalog_open_year"] == 2023
     # Đồng Đăng – Trà Lĩnh phase 1 opened on 19 Dec 2025, phase 2 is a 2026 target
     assert cat.projects["a3_1_10"].open_year == 2025
-    assert cat.projects["a3_1_10_p2"].open_year == 2026
+    assert cat.projects["x_dong_dang_tra_linh_phase2"].open_year == 2026
     # Tuyên Quang – Hà Giang: a target of 19 Dec 2025, opening unconfirmed
     assert cat.projects["a3_1_09"].open_year == 2026
 
