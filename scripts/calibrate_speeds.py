@@ -64,18 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     before, _, _ = _system(obs, table0)
     for k in range(MAX_ROUNDS):
         rows, A, fixed = _system(obs, table)
-        target = (rows["lo"] + rows["hi"]).to_numpy() / 2
-        weight = rows["weight"].to_numpy() / target
-        new = cal.fit(A, fixed, target, weight)
+        low, high = rows["lo"].to_numpy(), rows["hi"].to_numpy()
+        weight = rows["weight"].to_numpy() / ((low + high) / 2)
+        new = cal.fit(A, fixed, low, high, weight)
         moved = max(abs(new[n] / values[n] - 1) for n in new)
         print(f"round {k + 1}: largest parameter change {moved:.1%}", file=sys.stderr)
         values, table = new, cal.with_values(table0, new)
         if moved < SETTLED:
             break
     rows, A, fixed = _system(obs, table)
-    target = (rows["lo"] + rows["hi"]).to_numpy() / 2
-    weight = rows["weight"].to_numpy() / target
-    loo = cal.leave_one_out(A, fixed, target, weight)
+    low, high = rows["lo"].to_numpy(), rows["hi"].to_numpy()
+    weight = rows["weight"].to_numpy() / ((low + high) / 2)
+    loo = cal.leave_one_out(A, fixed, low, high, weight)
     inside = (rows["model_h"] >= rows["lo"]) & (rows["model_h"] <= rows["hi"])
     loo_in = (loo >= rows["lo"].to_numpy()) & (loo <= rows["hi"].to_numpy())
     was_in = (before["model_h"] >= before["lo"]) & (before["model_h"] <= before["hi"])
