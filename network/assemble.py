@@ -44,6 +44,10 @@ MAX_GATE_JOIN_KM = 150.0
 CONNECTOR_CIRCUITY = 1.3
 
 
+#: A road link that ends near a town or city (not at it) is joined to it by an access road when
+#: the town lies within this distance (km): the access road of a town it serves.
+ACCESS_KM = 12.0
+
 #: Fewest links with an official length to derive a mode's schematic circuity from.
 MIN_CIRCUITY_LINKS = 3
 
@@ -91,6 +95,7 @@ class AssemblyReport:
     join_km: list[tuple[str, float]] = field(default_factory=list)
     tags: dict[str, str | None] = field(default_factory=dict)
     schematic_circuity: dict[str, float] = field(default_factory=dict)
+    access: list[tuple[str, str, float]] = field(default_factory=list)
 
     def for_projects(self, active: set[str]) -> AssemblyReport:
         """Return the report restricted to the items present when ``active`` projects are."""
@@ -105,6 +110,7 @@ class AssemblyReport:
             not_joined=[x for x in self.not_joined if keep(x[0])],
             join_km=[x for x in self.join_km if keep(x[0])],
             tags=self.tags, schematic_circuity=self.schematic_circuity,
+            access=[x for x in self.access if keep(x[0])],
         )
 
 
@@ -137,6 +143,8 @@ class _Builder:
         self.new_edges: list[dict] = []
         self.next_id = int(self.nodes.index.max()) + 1
         self.by_place: dict[str, int] = {}
+        #: inline waypoints by (mode, lon, lat): links sharing one meet at one node
+        self.by_point: dict[tuple, int] = {}
         # node, point, network, mode, class, label, max km, project tag, year
         self.pending: list[tuple] = []
         self.report = AssemblyReport()
@@ -211,9 +219,19 @@ class _Builder:
                 ids.append(self.by_place[pid] if spec.mode == "road"
                            else self.side_node(pid, spec.mode))
                 continue
+            # links that share a waypoint (the same coordinates) meet there: an interchange
+            shared = (spec.mode, round(lon, 5), round(lat, 5))
+            if shared in self.by_point:
+                nid = self.by_point[shared]
+                rec = next(n for n in self.new_nodes if n["node"] == nid)
+                if rec["project"] != tag:
+                    rec["project"] = None  # present whenever any of its links is
+                ids.append(nid)
+                continue
             kind = _WAYPOINT_KIND[spec.mode]
             nid = self.node(lon, lat, kind, f"{spec.name} #{k + 1}", None,
                             f"catalog:{spec.id}", project=tag)
+            self.by_point[shared] = nid
             ids.append(nid)
             label = f"{spec.id}#{k + 1}"
             joins = {"road": [("road", "road", "connector")],
@@ -225,6 +243,8 @@ class _Builder:
             for network, mode, cls in joins:
                 self.join(nid, lon, lat, network, mode, cls, label, project=tag,
                           open_year=year)
+            if spec.mode == "road" and k in (0, len(spec.points) - 1):
+                self.access_road(spec, nid, lon, lat)
         legs = self.legs_km(spec)
         total = sum(legs)
         scale = (spec.length_km / total if spec.length_km and total > 0
@@ -235,6 +255,30 @@ class _Builder:
                       lanes=spec.lanes, design_speed_kmh=spec.design_speed_kmh, name=spec.name)
         self.report.links.append(spec.id)
         self.report.tags[spec.id] = tag
+
+    def access_road(self, spec: LinkSpec, nid: int, lon: float, lat: float) -> None:
+        """Join a road link's end to the town or city it serves, when one lies near it.
+
+        An expressway that begins on a city's ring road (not in its centre) is reached from the
+        centre over the city's streets; the skeleton of national roads has none, so an access
+        road of :data:`CONNECTOR_CIRCUITY` × the straight distance stands for them, of class
+        ``national`` (the radial national roads are the cities' arterials): its built-up share is
+        driven at the urban speed.
+        """
+        here = Point(self.to_m.transform(lon, lat))
+        best = None
+        for rec in self.new_nodes:
+            if rec["kind"] != "place" or rec["node"] == nid:
+                continue
+            d = Point(self.to_m.transform(rec["x"], rec["y"])).distance(here) / 1000
+            if d <= ACCESS_KM and (best is None or d < best[0]):
+                best = (d, rec)
+        if best is None:
+            return
+        d, rec = best
+        self.edge(rec["node"], nid, (rec["x"], rec["y"]), (lon, lat), "road", "national",
+                  d * CONNECTOR_CIRCUITY, "access", spec.tag, spec.open_year)
+        self.report.access.append((spec.id, rec["place_id"], round(d * CONNECTOR_CIRCUITY, 2)))
 
     def legs_km(self, spec: LinkSpec) -> list[float]:
         """Straight distances between a link's consecutive waypoints, km."""
