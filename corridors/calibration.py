@@ -4,9 +4,11 @@ The model's car time of a route is linear in the *paces* (hours per km, the inve
 of a few parameters, once the route is fixed:
 
 * ``factor.<group>.<terrain>``: the operating factor (operating / design speed) of ordinary roads
-  (``default``: national, provincial, district and local roads) and of expressways, by terrain,
-  and of join connectors (one factor whatever the terrain). An edge of length L, design speed d
-  and built-up share u adds ``L (1 − u) / d`` hours per unit of ``1 / factor``;
+  (``default``: national, provincial, district and local roads, by terrain), of expressways by
+  grade (the TCVN 5729 design speed 120 / 100 / 80, keyed as the terrain each grade is built
+  for: :func:`network.speeds.expressway_grade`) and of join connectors (one factor). An edge of
+  length L, design speed d and built-up share u adds ``L (1 − u) / d`` hours per unit of
+  ``1 / factor``;
 * ``urban.road`` and ``urban.expressway``: the speed of the built-up share of an edge (``L u``
   hours per unit of ``1 / speed``);
 * ``rail``: the running speed of passenger trains on the old lines (metre and dual gauge).
@@ -33,7 +35,7 @@ import pandas as pd
 from scipy.optimize import least_squares, lsq_linear
 
 from network.schema import TERRAINS
-from network.speeds import SpeedTable
+from network.speeds import SpeedTable, expressway_grade
 
 #: Relative error from which a row's weight in the fit decreases (soft-L1 loss): rows more
 #: than about 15 % off count less and less, so that a few broken routes do not set the speeds.
@@ -176,7 +178,7 @@ def design_row(edges: pd.DataFrame, table: SpeedTable, time_factor: float = 1.0
             t = t if t in TERRAINS else table.terrain_fallback
             design = d_own if d_own > 0 else table.design_kmh[cls][t]
             if cls == "expressway":
-                group, slow = f"factor.expressway.{t}", "urban.expressway"
+                group, slow = f"factor.expressway.{expressway_grade(design)}", "urban.expressway"
             elif cls == "connector":
                 group, slow = "factor.connector", "urban.road"
             else:

@@ -491,6 +491,25 @@ def _check_edges(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mode, cls, length
 
 
+def expressway_grade(design_kmh: float) -> str:
+    """Return the terrain column in which TCVN 5729 builds an expressway of this design speed.
+
+    Grade 120 is built in flat terrain, 100 in hills, 80 and 60 in mountains (the expressway
+    design-speed table of ``data/speeds.yaml``); an expressway's operating factor is read in
+    that column, so that a 100 km/h expressway in the delta runs like the other grade-100 ones.
+
+    Examples
+    --------
+    >>> expressway_grade(120), expressway_grade(100), expressway_grade(80)
+    ('flat', 'hilly', 'mountainous')
+    """
+    if design_kmh >= 110:
+        return "flat"
+    if design_kmh >= 90:
+        return "hilly"
+    return "mountainous"
+
+
 def _road_speeds(frame: pd.DataFrame, cls: np.ndarray, sel: np.ndarray,
                  table: SpeedTable) -> tuple[np.ndarray, np.ndarray]:
     n = len(frame)
@@ -513,7 +532,12 @@ def _road_speeds(frame: pd.DataFrame, cls: np.ndarray, sel: np.ndarray,
             d = np.where(np.isnan(design[m]), table.design_kmh[c][t], design[m])
             divided = lanes[m] >= DIVIDED_MIN_LANES
             for prof, arr in speeds.items():
-                v = table.operating_factor(c, prof, t) * d
+                if c == "expressway":
+                    # expressway factors are keyed by the grade the design speed gives
+                    v = np.array([table.operating_factor(c, prof, expressway_grade(x))
+                                  for x in d]) * d
+                else:
+                    v = table.operating_factor(c, prof, t) * d
                 lo, hi = table.bounds_kmh[c][prof]
                 v = np.clip(v, lo, hi)
                 if c == "expressway":
