@@ -248,7 +248,8 @@ class _Builder:
         legs = self.legs_km(spec)
         total = sum(legs)
         scale = (spec.length_km / total if spec.length_km and total > 0
-                 else self.circuity.get(spec.mode, 1.0))
+                 else self.circuity.get(f"{spec.mode}:{spec.link_class}",
+                                        self.circuity.get(spec.mode, 1.0)))
         for k, leg in enumerate(legs):
             self.edge(ids[k], ids[k + 1], spec.points[k], spec.points[k + 1], spec.mode,
                       spec.link_class, leg * scale, f"catalog:{spec.id}", tag, year,
@@ -286,17 +287,20 @@ class _Builder:
         return [a.distance(b) / 1000 for a, b in zip(pts_m[:-1], pts_m[1:], strict=True)]
 
     def fit_circuity(self, specs: list[LinkSpec]) -> None:
-        """Derive, per mode, the factor official length / straight waypoint distance.
+        """Derive the factor official length / straight waypoint distance, by mode and class.
 
-        It is the median over the links of that mode that have an official length, and
-        lengthens the schematic links that have none (a road drawn as straight lines between
-        its waypoints is shorter than the road).
+        It is the median over the links of that mode and class (``road:expressway``,
+        ``road:national``, ``rail:metre`` ...) that have an official length, or of that mode
+        when a class has too few; it lengthens the schematic links that have none (a road drawn
+        as straight lines between its waypoints is shorter than the road, and a mountain
+        national road more so than an expressway).
         """
         ratios: dict[str, list[float]] = {}
         for spec in specs:
             total = sum(self.legs_km(spec)) if len(spec.points) >= 2 else 0.0
             if spec.length_km and total > 1.0 and spec.upgrades is None:
-                ratios.setdefault(spec.mode, []).append(spec.length_km / total)
+                for key in (spec.mode, f"{spec.mode}:{spec.link_class}"):
+                    ratios.setdefault(key, []).append(spec.length_km / total)
         self.circuity = {m: round(float(np.median(r)), 3) for m, r in ratios.items()
                          if len(r) >= MIN_CIRCUITY_LINKS}
         self.report.schematic_circuity = dict(self.circuity)
