@@ -181,10 +181,28 @@ def test_summary_counts(routed):
     assert len(s["worst_time"]) == 5
 
 
-@pytest.mark.xfail(reason="calibration pending", strict=False)
-def test_shipped_facts_within_target():
+@pytest.fixture(scope="module")
+def shipped():
     results = check_times(read_observations(default_observations_path()))
-    s = summary(results)
+    return results, summary(results)
+
+
+def test_shipped_facts_as_calibrated(shipped):
+    """What the calibrated model reaches today (issue 13 asks for 80 %): no regression below it."""
+    results, s = shipped
+    assert s["timed_within_pct"] >= 60
+    assert s["km_within_15pct_pct"] >= 70
+    # the before-and-after rows: each expressway shortens its trip, as published
+    by = results.set_index(["from", "to", "year"])["model_hours"]
+    assert by[("Hà Nội", "Sa Pa", 2013)] > 2 * by[("Hà Nội", "Sa Pa", 2025)]
+    assert by[("Hạ Long", "Móng Cái", 2021)] > 1.8 * by[("Hạ Long", "Móng Cái", 2025)]
+    assert by[("Hà Nội", "Hạ Long", 2017)] > 1.4 * by[("Hà Nội", "Hạ Long", 2025)]
+
+
+@pytest.mark.xfail(reason="issue 13 target not reached: 63 % of timed rows inside their range, "
+                   "see the closing note", strict=True)
+def test_shipped_facts_within_target(shipped):
+    _, s = shipped
     assert s["timed_within_pct"] >= 80
     assert s["distance_rows_within_15pct"] == s["distance_rows"]
 
