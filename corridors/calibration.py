@@ -108,10 +108,11 @@ def current_values(table: SpeedTable) -> dict[str, float]:
 
 
 def with_values(table: SpeedTable, values: dict[str, float]) -> SpeedTable:
-    """Return a copy of a speed table with the parameters set (car; trucks keep their ratio).
+    """Return a copy of a speed table with the parameters set (car figures only).
 
-    Truck factors keep their ratio to the car factors of the same group and terrain, and truck
-    urban speeds theirs to car urban speeds; rail freight is not changed.
+    Truck figures are not calibrated (no published truck times): they keep the table's values,
+    and :func:`network.speeds.assign_speeds` never lets a truck run faster than a car. Rail
+    freight is not changed either.
     """
     factor = copy.deepcopy(table.factor)
     for group in ("default", "expressway", "connector"):
@@ -119,17 +120,13 @@ def with_values(table: SpeedTable, values: dict[str, float]) -> SpeedTable:
             continue
         for t in TERRAINS:
             key = f"factor.{group}" if group == "connector" else f"factor.{group}.{t}"
-            if key not in values:
-                continue
-            ratio = factor[group]["truck"][t] / factor[group]["car"][t]
-            factor[group]["car"][t] = values[key]
-            factor[group]["truck"][t] = min(values[key], values[key] * ratio)
+            if key in values:
+                factor[group]["car"][t] = values[key]
     urban = copy.deepcopy(table.urban_kmh)
     for kind in ("road", "expressway"):
         key = f"urban.{kind}"
         if key in values and kind in urban:
-            ratio = urban[kind]["truck"] / urban[kind]["car"]
-            urban[kind] = {"car": values[key], "truck": values[key] * ratio}
+            urban[kind] = {**urban[kind], "car": values[key]}
     rail = copy.deepcopy(table.rail_kmh)
     if "rail" in values:
         for cls in ("metre", "dual"):

@@ -47,6 +47,8 @@ CONNECTOR_CIRCUITY = 1.3
 #: A road link that ends near a town or city (not at it) is joined to it by an access road when
 #: the town lies within this distance (km): the access road of a town it serves.
 ACCESS_KM = 12.0
+#: Shortest access road (km): a waypoint drawn at the town's own point is a few streets away.
+MIN_ACCESS_KM = 0.1
 
 #: Fewest links with an official length to derive a mode's schematic circuity from.
 MIN_CIRCUITY_LINKS = 3
@@ -277,9 +279,11 @@ class _Builder:
         if best is None:
             return
         d, rec = best
+        # a waypoint drawn at the town itself still needs a (short) edge to it
+        km = max(d * CONNECTOR_CIRCUITY, MIN_ACCESS_KM)
         self.edge(rec["node"], nid, (rec["x"], rec["y"]), (lon, lat), "road", "national",
-                  d * CONNECTOR_CIRCUITY, "access", spec.tag, spec.open_year)
-        self.report.access.append((spec.id, rec["place_id"], round(d * CONNECTOR_CIRCUITY, 2)))
+                  km, "access", spec.tag, spec.open_year)
+        self.report.access.append((spec.id, rec["place_id"], round(km, 2)))
 
     def legs_km(self, spec: LinkSpec) -> list[float]:
         """Straight distances between a link's consecutive waypoints, km."""

@@ -86,10 +86,11 @@ def test_written_figures_load_with_their_provenance(tmp_path):
         cal.patch_figure(text, ("road", "no_such_key"), 1.0, "x")
 
 
-def test_with_values_keeps_truck_ratios():
+def test_with_values_sets_car_figures_only():
     table = load_speed_table()
-    ratio = table.factor["default"]["truck"]["flat"] / table.factor["default"]["car"]["flat"]
-    new = cal.with_values(table, {"factor.default.flat": 0.6})
+    new = cal.with_values(table, {"factor.default.flat": 0.6, "urban.road": 22.0, "rail": 33.0})
     assert new.factor["default"]["car"]["flat"] == 0.6
-    assert new.factor["default"]["truck"]["flat"] == pytest.approx(0.6 * ratio)
+    assert new.factor["default"]["truck"]["flat"] == table.factor["default"]["truck"]["flat"]
+    assert new.urban_kmh["road"] == {"car": 22.0, "truck": table.urban_kmh["road"]["truck"]}
+    assert new.rail_kmh["metre"]["car"] == 33.0
     assert table.factor["default"]["car"]["flat"] != 0.6  # the original is not changed

@@ -21,10 +21,33 @@ from network.speeds import (
     speed_summary,
 )
 
+#: The figures the mechanics below are worked out with: the shipped table before calibration
+#: (scripts/calibrate_speeds.py refits the car figures; test_calibrated_figures_are_plausible
+#: checks what it wrote).
+REFERENCE_CAR = {"factor.default.flat": 0.9, "factor.default.hilly": 0.85,
+                 "factor.default.mountainous": 0.8, "factor.expressway.flat": 1.0,
+                 "factor.expressway.hilly": 1.0, "factor.expressway.mountainous": 1.0,
+                 "factor.connector": 0.85, "rail": 40.0, "urban.road": 25.0,
+                 "urban.expressway": 60.0}
+
 
 @pytest.fixture(scope="module")
 def table():
-    return load_speed_table()
+    from corridors.calibration import with_values
+
+    return with_values(load_speed_table(), REFERENCE_CAR)
+
+
+def test_calibrated_figures_are_plausible():
+    """The shipped car figures, as the calibration wrote them, stay within sourced bounds."""
+    from corridors.calibration import PARAMETERS, current_values
+
+    shipped = load_speed_table()
+    values = current_values(shipped)
+    for p in PARAMETERS:
+        assert p.low <= values[p.name] <= p.high, p.name
+    text = default_speeds_path().read_text(encoding="utf-8")
+    assert "calibrated against travel_times.csv" in text
 
 
 def make_edges(rows: list[dict]) -> gpd.GeoDataFrame:
@@ -325,5 +348,10 @@ def test_custom_table_changes_results(tmp_path):
         d["road"]["design_speed_kmh"]["national"]["mountainous"]["value"] = 50
     custom = load_speed_table(write_variant(tmp_path, change))
     e = one(custom, **{"terrain": "mountainous"})
-    assert e["speed_kmh_car"] == pytest.approx(40)
-    assert math.isclose(e["time_h_car"], 10 / 40)
+    f = custom.operating_factor("national", "car", "mountainous")
+    lo, hi = custom.bounds_kmh["national"]["car"]
+    expected = min(max(f * 50, lo), hi)
+    assert e["speed_kmh_car"] == pytest.approx(expected)
+    assert math.isclose(e["time_h_car"], 10 / expected)
+    # the design speed changed the result: with 60 km/h it is faster
+    assert e["speed_kmh_car"] < one(load_speed_table(), terrain="mountainous")["speed_kmh_car"]
