@@ -226,15 +226,11 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
     used = np.abs(A).sum(axis=0) > 0
     Au = A[:, used]
     mid = (low + high) / 2
-    # aim inside the range, not at its edge: the full model (speed bounds, legal caps, new
-    # routes) differs a little from the linear one
-    margin = RANGE_MARGIN * (high - low)
-    low, high = low + margin, high - margin
 
+    # the range is aimed at inside a margin (_residuals): the full model (speed bounds, legal
+    # caps, new routes) differs a little from the linear one
     def residual(x: np.ndarray) -> np.ndarray:
-        t = Au @ x + fixed
-        outside = np.maximum(low - t, 0) + np.maximum(t - high, 0)
-        return np.concatenate([outside * weight, MIDPOINT_PULL * (t - mid) * weight])
+        return _residuals(Au @ x + fixed, low, high, weight)
 
     start = lsq_linear(Au * weight[:, None], (mid - fixed) * weight,
                        bounds=(lo[used], hi[used])).x
@@ -243,6 +239,25 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
     pace = (lo + hi) / 2
     pace[used] = sol.x
     return {n: round(float(1.0 / p), 3) for n, p in zip(_NAMES, pace, strict=True)}
+
+
+def _residuals(hours: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray
+               ) -> np.ndarray:
+    mid = (low + high) / 2
+    margin = RANGE_MARGIN * (high - low)
+    lo, hi = low + margin, high - margin
+    outside = np.maximum(lo - hours, 0) + np.maximum(hours - hi, 0)
+    return np.concatenate([outside * weight, MIDPOINT_PULL * (hours - mid) * weight])
+
+
+def loss(hours: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> float:
+    """Return the objective :func:`fit` minimises, for modelled hours (soft-L1 of residuals).
+
+    The calibration script uses it to compare parameter sets on the full model, whose routes
+    change with the speeds.
+    """
+    z = (_residuals(hours, low, high, weight) / ROBUST_SCALE) ** 2
+    return float(np.sum(2 * (np.sqrt(1 + z) - 1)) * ROBUST_SCALE ** 2)
 
 
 def predict(A: np.ndarray, fixed: np.ndarray, values: dict[str, float]) -> np.ndarray:

@@ -62,16 +62,25 @@ def main(argv: list[str] | None = None) -> int:
     table0 = load_speed_table()
     table, values = table0, cal.current_values(table0)
     before, _, _ = _system(obs, table0)
-    for k in range(MAX_ROUNDS):
+    best = None  # (loss on the full model, values): routes change with speeds, so every round
+    for k in range(MAX_ROUNDS + 1):  # is scored on its own routes and the best one is kept
         rows, A, fixed = _system(obs, table)
         low, high = rows["lo"].to_numpy(), rows["hi"].to_numpy()
         weight = rows["weight"].to_numpy() / ((low + high) / 2)
+        score = cal.loss(rows["model_h"].to_numpy(), low, high, weight)
+        if best is None or score < best[0]:
+            best = (score, values)
+        if k == MAX_ROUNDS:
+            break
         new = cal.fit(A, fixed, low, high, weight)
         moved = max(abs(new[n] / values[n] - 1) for n in new)
-        print(f"round {k + 1}: largest parameter change {moved:.1%}", file=sys.stderr)
+        print(f"round {k + 1}: loss {score:.4f}; largest parameter change {moved:.1%}",
+              file=sys.stderr)
         values, table = new, cal.with_values(table0, new)
         if moved < SETTLED:
             break
+    values = best[1]
+    table = cal.with_values(table0, values)
     rows, A, fixed = _system(obs, table)
     low, high = rows["lo"].to_numpy(), rows["hi"].to_numpy()
     weight = rows["weight"].to_numpy() / ((low + high) / 2)
