@@ -68,6 +68,8 @@ KNOWN_DETOURS: dict[frozenset[str], str] = {
         "no direct road across the ranges between them: QL12 follows the Nậm Rốm, Nậm Na and Đà "
         "valleys north via Mường Lay (≈ 190 km by road for ≈ 120 km of straight line)",
 }
+#: A detour whose end is joined from farther than this (km) is diagnosed as a missing access.
+FAR_JOIN_DIAGNOSIS_KM = 5.0
 HA_NOI = "city_ha_noi"
 #: Place kinds a link may serve near its ends (nodes of the network).
 _SERVED_KINDS = {"city", "town", "border_gate"}
@@ -203,6 +205,24 @@ def route_text(stretches: list[dict[str, Any]]) -> str:
                       else f"{s['road']} ({s['class']}) {s['km']:g} km" for s in stretches)
 
 
+def _far_join_reason(stretches: list[dict[str, Any]], o: Place, d: Place) -> str | None:
+    """Return the diagnosis of a detour whose end is joined to the roads from far away.
+
+    A place the embedded roads do not reach is joined by a straight connector to the nearest
+    road, wherever it leads; the detour then says nothing about the roads between the two
+    places, only that one of them lacks its own road (the quality report's joined-from-far list
+    gives the distance).
+    """
+    ends = [(stretches[0], o), (stretches[-1], d)] if stretches else []
+    far = [(s["km"], p) for s, p in ends
+           if s["road"] == "join connector" and s["km"] > FAR_JOIN_DIAGNOSIS_KM]
+    if not far:
+        return None
+    km, place = max(far, key=lambda x: x[0])
+    return (f"diagnosed: {place.name_vi} is joined to the roads from {km:g} km away (no road "
+            "near it in the embedded data: its own access road is missing)")
+
+
 def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[str, Any]:
     nodes = net.place_nodes
     flagged, unreachable = [], []
@@ -240,7 +260,8 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
             "mountain_share": round(share if share is not None
                                     else trees.mountain_share(rows), 2),
             "route": trees.stretches(rows),
-            "reason": KNOWN_DETOURS.get(frozenset({o.id, d.id}), "unexplained"),
+            "reason": KNOWN_DETOURS.get(frozenset({o.id, d.id}))
+            or _far_join_reason(trees.stretches(rows), o, d) or "unexplained",
         })
     flagged.sort(key=lambda f: -f["detour_index"])
     return {
@@ -249,6 +270,7 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
                        "near_km": NEAR_KM, "near_excess_km": NEAR_EXCESS_KM},
         "places": len(places), "pairs_checked": checked,
         "flagged": flagged, "unexplained": sum(f["reason"] == "unexplained" for f in flagged),
+        "diagnosed_far_join": sum(f["reason"].startswith("diagnosed:") for f in flagged),
         "unreachable": unreachable,
     }
 

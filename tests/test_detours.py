@@ -227,3 +227,14 @@ def test_embedded_checks_are_fast(embedded):
     t0 = time.perf_counter()
     routing_checks(embedded.tables, embedded.catalog, embedded.specs)
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_a_detour_caused_by_a_far_join_is_diagnosed():
+    o, d = capital("city_a", 105.0, 21.0), gate("gate_b", 105.5, 21.0)
+    far = [{"road": "join connector", "class": "connector", "km": 12.0},
+           {"road": "QL9", "class": "national", "km": 80.0},
+           {"road": "join connector", "class": "connector", "km": 0.4}]
+    reason = detours._far_join_reason(far, o, d)
+    assert reason.startswith("diagnosed:") and "city_a" in reason and "12 km" in reason
+    near = [far[1], far[2]]
+    assert detours._far_join_reason(near, o, d) is None
