@@ -166,7 +166,9 @@ def _detour_markdown(report: dict[str, Any]) -> list[str]:
              f"({t['mountain_detour_index']:g} × when more than "
              f"{t['mountain_share']:.0%} of the route is mountainous), or, for pairs closer than "
              f"{t['near_km']:g} km, more than {t['near_excess_km']:g} km longer than it.", "",
-             f"**{len(flagged)} pairs above the thresholds, {d['unexplained']} unexplained.**"]
+             f"**{len(flagged)} pairs above the thresholds: "
+             f"{d.get('diagnosed_far_join', 0)} diagnosed as a place joined from far away (its "
+             f"access road is missing), {d['unexplained']} unexplained.**"]
     if d["unreachable"]:
         lines.append("Not reachable from each other by car: " + ", ".join(
             f"{u['from']} – {u['to']}" for u in d["unreachable"]))
