@@ -136,8 +136,12 @@ def validate_cmd(path: Path | None) -> None:
               help="Only projects open by this year.")
 @click.option("--include-existing", is_flag=True,
               help="Also list the existing trunk links of the 2025 network.")
+@click.option("--open-years", "reading", type=click.Choice(["evidence", "plan"]),
+              default="evidence", show_default=True,
+              help="How opening years are read: the network as it stands (a year already past "
+                   "only with a dated fact) or the plans as written.")
 def projects_cmd(catalog_path: Path | None, fmt: str, mode: str | None, open_by: int | None,
-                 include_existing: bool) -> None:
+                 include_existing: bool, reading: str) -> None:
     """List the planned projects (Appendix III of Resolution 96/NQ-CP and additions).
 
     \b
@@ -145,15 +149,26 @@ def projects_cmd(catalog_path: Path | None, fmt: str, mode: str | None, open_by:
       corridors projects
       corridors projects --mode rail --format json
       corridors projects --open-by 2025 --include-existing --format csv
+      corridors projects --open-years plan --open-by 2025
+
+    ``open_year`` is the year the network uses under the reading; ``catalog_open_year`` and
+    ``open_year_basis`` (fact, target, plan) are the catalog's.
     """
+    from corridors.catalog import apply_reading
+
     cat = _load(catalog_path)
+    catalog_years = {p.id: p.open_year for p in [*cat.projects.values(), *cat.links.values()]}
+    cat = apply_reading(cat, reading)
     frame = pd.DataFrame(cat.projects_frame(include_existing=include_existing).drop(
         columns="geometry"))
+    frame.insert(frame.columns.get_loc("open_year") + 1, "catalog_open_year",
+                 frame["id"].map(catalog_years))
     if mode:
         frame = frame[frame["mode"] == mode]
     if open_by:
         frame = frame[frame["open_year"] <= open_by]
-    _emit(frame, fmt, ["id", "name", "mode", "kind", "open_year", "status_2025", "length_km"])
+    _emit(frame, fmt, ["id", "name", "mode", "kind", "open_year", "open_year_basis",
+                       "status_2025", "length_km"])
 
 
 @main.command("places")

@@ -85,3 +85,20 @@ def test_scenario_reading_must_be_known(tmp_path):
     with pytest.raises(InputError) as err:
         read_scenario(path)
     assert "bad.yaml: -: open_years" in str(err.value)
+
+
+def test_projects_command_shows_the_reading():
+    import json
+
+    from click.testing import CliRunner
+
+    from corridors.cli import main
+
+    res = CliRunner().invoke(main, ["projects", "--open-by", "2025", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    ids = {p["id"] for p in json.loads(res.output)}
+    assert "a3_1_10" in ids and "a3_1_04" not in ids
+    res = CliRunner().invoke(main, ["projects", "--open-by", "2025", "--open-years", "plan",
+                                    "--format", "json"])
+    rows = {p["id"]: p for p in json.loads(res.output)}
+    assert rows["a3_1_04"]["open_year"] == 2023 and rows["a3_1_04"]["catalog_open_year"] == 2023
