@@ -79,19 +79,15 @@ PARAMETERS = (
               "national roads 30-100 km/h (speeds.yaml bounds) / design 80 (0.375-1.25)"),
     Parameter("factor.default.mountainous", 0.5, 1.0,
               "national roads 30-100 km/h (speeds.yaml bounds) / design 60 (0.5-1.67)"),
-    Parameter("factor.expressway.flat", 0.6, 1.0,
-              "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed"),
-    Parameter("factor.expressway.hilly", 0.6, 1.0,
-              "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed"),
-    Parameter("factor.expressway.mountainous", 0.6, 1.0,
-              "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed"),
+    *(Parameter(f"factor.expressway.{grade}", 0.6, 1.0,
+                "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed")
+      for grade in TERRAINS),  # grades 120 / 100 / 80, keyed by their terrain
     Parameter("factor.connector", 0.33, 1.0, "speeds.yaml connector bounds 10-40 km/h / 30"),
     Parameter("urban.road", 12.0, 40.0, "assumption: city traffic 12-40 km/h"),
     Parameter("urban.expressway", 40.0, 90.0, "urban expressway ends signed 60-90 km/h"),
     Parameter("rail", 30.0, 60.0, "VTRA rail 40-60 km/h, widened to 30 for old single track"),
 )
 _NAMES = [p.name for p in PARAMETERS]
-_FACTOR_PARAMS = {p for p in _NAMES if p.startswith("factor.")}
 
 
 def current_values(table: SpeedTable) -> dict[str, float]:
