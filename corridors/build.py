@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,8 @@ import pandas as pd
 import shapely
 
 from corridors import __version__
+from corridors.cache import cache_dir as _cache_dir
+from corridors.cache import fetch_backbone
 from corridors.catalog import Catalog, apply_reading, load_catalog
 from corridors.network_inputs import NotModelled, facilities, link_specs
 from corridors.quality import quality_report
@@ -33,8 +34,6 @@ from network.graph import ordered_edge_columns, to_graph, write_gpkg, write_grap
 from network.specs import Facility, LinkSpec
 from network.speeds import SpeedTable
 
-#: Environment variable for the cache folder (default ``~/.cache/corridors``).
-CACHE_ENV = "CORRIDORS_CACHE_DIR"
 #: Bump to invalidate every cached backbone (the code of ``network`` and ``layers`` is hashed
 #: into the key as well, so an edit of the builders invalidates it by itself).
 BACKBONE_FORMAT = 2
@@ -82,10 +81,8 @@ class BuildResult:
 
 
 def cache_dir() -> Path:
-    """Return the cache folder, creating it."""
-    path = Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "corridors")
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Return the cache folder, creating it (:func:`corridors.cache.cache_dir`)."""
+    return _cache_dir()
 
 
 def file_hash(path: str | Path) -> str:
@@ -158,9 +155,11 @@ def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
     ``osm="overpass"`` (:data:`OVERPASS`) downloads the data of ``bbox`` from the Overpass API
     (:func:`overpass_extract`; ``use_cache=False`` downloads anew). The cache key is a hash of
     the inputs' content (the extract or the embedded roads, the DEMs, the bounding box and the
-    toolkit version). ``route_sections`` (official lengths, :mod:`corridors.route_lengths`)
-    correct the lengths of the embedded roads (default: the shipped catalog's); OSM roads
-    follow the real roads and are not corrected.
+    toolkit version); entries are GeoParquet tables with a checked manifest
+    (:mod:`corridors.cache`), and a broken one is rebuilt with a warning. ``use_cache=False``
+    rebuilds the backbone and replaces its entry. ``route_sections`` (official lengths,
+    :mod:`corridors.route_lengths`) correct the lengths of the embedded roads (default: the
+    shipped catalog's); OSM roads follow the real roads and are not corrected.
     """
     osm = _resolve_osm(osm, bbox, use_cache)
     if route_sections is None and osm is None:
@@ -170,19 +169,13 @@ def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
     if osm is not None and not osm.exists():
         from layers.osm import OsmReadError
         raise OsmReadError(f"{osm}: no such file")
-    key = _backbone_key(osm, bbox, dem_paths, route_sections) if use_cache else None
-    path = cache_dir() / f"backbone-{key}.pkl" if key else None
-    if path and path.exists():
-        with open(path, "rb") as fh:
-            return pickle.load(fh)
-    bb = (backbone_from_osm(osm, bbox=bbox, dem_paths=dem_paths) if osm
-          else build_backbone(dem_paths=dem_paths, route_sections=route_sections or ()))
-    if path:
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(bb, fh)
-        os.replace(tmp, path)
-    return bb
+    key = _backbone_key(osm, bbox, dem_paths, route_sections)
+
+    def build() -> Backbone:
+        return (backbone_from_osm(osm, bbox=bbox, dem_paths=dem_paths) if osm
+                else build_backbone(dem_paths=dem_paths, route_sections=route_sections or ()))
+
+    return fetch_backbone(key, build, refresh=not use_cache)
 
 
 def _inside_extract(backbone: Backbone, fac: list[Facility], specs: list[LinkSpec]
