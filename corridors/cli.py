@@ -698,3 +698,60 @@ def check_times_cmd(csv_path: Path | None, scenario_path: Path | None,
     for r in summ["worst_km"]:
         click.echo(f"worst km: line {r['line']} {r['from']} → {r['to']} {r['year']}: model "
                    f"{r['model_km']} km vs {r['km_published']:g} km ({r['km_error_pct']:+} %)")
+
+
+@main.group("cache")
+def cache_group() -> None:
+    """Show or empty the cache of built backbones.
+
+    Backbones (the base networks before the catalog's projects) are cached as GeoParquet tables
+    with a checked manifest in CORRIDORS_CACHE_DIR (default ~/.cache/corridors); at most
+    CORRIDORS_CACHE_MAX_ENTRIES of them (default 8) are kept, the least recently used removed.
+
+    \b
+    Examples:
+      corridors cache info
+      corridors cache clear
+    """
+
+
+@cache_group.command("info")
+def cache_info_cmd() -> None:
+    """List the cached backbones: key, source, size and creation time.
+
+    \b
+    Examples:
+      corridors cache info
+      CORRIDORS_CACHE_DIR=/tmp/c corridors cache info
+    """
+    from corridors.cache import cache_dir, entries, max_entries
+
+    try:
+        folder = cache_dir()
+        found = entries(folder)
+    except OSError as exc:
+        raise click.ClickException(f"cache folder: {exc}") from None
+    click.echo(f"cache folder {folder} (keeps {max_entries()} backbones)")
+    for e in found:
+        click.echo(f"  {e.key}  {e.size_bytes / 1e6:7.1f} MB  {e.created}  {e.source}")
+    total = sum(e.size_bytes for e in found)
+    click.echo(f"{len(found)} backbone(s), {total / 1e6:.1f} MB")
+
+
+@cache_group.command("clear")
+def cache_clear_cmd() -> None:
+    """Remove every cached backbone, leftover temporary folder and old pickle.
+
+    \b
+    Examples:
+      corridors cache clear
+    """
+    from corridors.cache import cache_dir, clear
+
+    try:
+        folder = cache_dir()
+        n_entries, n_other = clear(folder)
+    except OSError as exc:
+        raise click.ClickException(f"cache folder: {exc}") from None
+    other = f" and {n_other} leftover file(s)" if n_other else ""
+    click.echo(f"removed {n_entries} backbone(s){other} from {folder}")
