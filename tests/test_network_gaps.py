@@ -97,3 +97,23 @@ def test_van_don_expressways_meet_at_the_airport(net):
     i, j = sources.index("catalog:e_ha_long_van_don"), sources.index("catalog:e_van_don_mong_cai")
     between = edges.iloc[min(i, j):max(i, j) + 1]
     assert set(between["source"]) <= {"catalog:e_ha_long_van_don", "catalog:e_van_don_mong_cai"}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Yên Bái - Điện Biên Phủ: 464 km round Sa Pa / Lai Châu (2.39 x) before the QL279 gap was filled
+        ("city_yen_bai", "city_dien_bien_phu"),
+        # Lai Châu - Sơn La: 286 km round Mường Lay (2.22 x) before
+        ("city_lai_chau", "city_son_la"),
+        # Tây Trang gate - Yên Bái: 478 km (2.28 x) before
+        ("gate_tay_trang", "city_yen_bai"),
+    ],
+)
+def test_ql279_than_uyen_tuan_giao_closes_the_north_west_detours(net, a, b):
+    # QL279 runs Quảng Ninh - Điện Biên (facts/route_lengths.csv, 970 km); the roads layer holds it
+    # up to Than Uyên and again from Tuần Giáo, and e_ql279_than_uyen_tuan_giao joins the two. The
+    # pairs take it and fall below the mountain rule of the quality report (2.2 x great circle).
+    km, edges = route(net, a, b)
+    assert "catalog:e_ql279_than_uyen_tuan_giao" in set(edges["source"]), (a, b)
+    assert km <= 2.2 * straight_km(net, a, b), (a, b, km)
