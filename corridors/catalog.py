@@ -20,6 +20,7 @@ from shapely.geometry import LineString, Point
 
 from corridors.diagnostics import InputError, Problem
 from corridors.names import match_key
+from corridors.safe_yaml import YamlInputError, load_yaml
 from layers.datadir import data_dir
 
 #: Top-level key of each catalog file, by file name.
@@ -63,9 +64,12 @@ class RawCatalog:
 def _read_yaml(path: Path, key: str, problems: list[Problem]) -> list[dict[str, Any]]:
     name = path.name
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path, what=f"the catalog file {name}")
     except FileNotFoundError:
         problems.append(Problem(name, "-", "-", f"file not found: {path}"))
+        return []
+    except YamlInputError as exc:
+        problems.extend(exc.problems)
         return []
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -93,7 +97,10 @@ def _key_of_file(path: Path, problems: list[Problem]) -> str | None:
     if path.name in CATALOG_FILES:
         return CATALOG_FILES[path.name]
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path, what=f"the catalog file {path.name}")
+    except YamlInputError as exc:
+        problems.extend(exc.problems)
+        return None
     except (OSError, yaml.YAMLError) as exc:
         problems.append(Problem(path.name, "-", "-", f"cannot read the file: {exc}"))
         return None

@@ -14,6 +14,7 @@ import yaml
 
 from corridors.catalog import Catalog, default_catalog_dir
 from corridors.diagnostics import InputError, Problem
+from corridors.safe_yaml import load_yaml
 from network.lengths import RouteSection
 
 #: The file's name in a catalog folder.
@@ -73,7 +74,7 @@ def read_route_sections(cat: Catalog, path: str | Path | None = None) -> list[Ro
     path = Path(path) if path else route_lengths_path()
     f = path.name
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path, what=str(path))
     except FileNotFoundError:
         return []
     except yaml.YAMLError as exc:

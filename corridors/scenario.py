@@ -32,6 +32,7 @@ import yaml
 
 from corridors.catalog import Catalog, RawCatalog, build_catalog, read_raw
 from corridors.diagnostics import InputError, Problem
+from corridors.safe_yaml import MAX_DESCRIPTION, MAX_SCENARIO_BYTES, load_yaml
 from corridors.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
 from corridors.validation import validate_raw
 
@@ -93,7 +94,8 @@ def read_scenario(path: str | Path) -> Scenario:
         problems.append(Problem(f, entry, fld, msg))
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path, what="the scenario", max_bytes=MAX_SCENARIO_BYTES,
+                        string_limits={"description": MAX_DESCRIPTION})
     except FileNotFoundError:
         raise InputError([Problem(str(path), "-", "-", "file not found")], "the scenario") from None
     except yaml.YAMLError as exc:

@@ -320,8 +320,12 @@ def load_speed_table(path: str | Path | None = None) -> SpeedTable:
     path = Path(path) if path is not None else default_speeds_path()
     if not path.exists():
         raise FileNotFoundError(f"speed table not found: {path}")
+    from corridors.safe_yaml import YamlInputError, load_yaml  # the one safe YAML reader
+
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = load_yaml(path, what=str(path))
+    except YamlInputError as exc:
+        raise SpeedTableError(f"{path}: {exc.problem.message}") from None
     except yaml.YAMLError as exc:
         raise SpeedTableError(f"{path}: not valid YAML: {exc}") from exc
     r = _Reader(path, doc)
