@@ -193,6 +193,7 @@ def write_backbone(folder: Path, key: str, backbone: Backbone, replace: bool = F
     ``replace``, which swaps the old entry out first.
     """
     folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     target = entry_path(folder, key)
     tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
     try:
