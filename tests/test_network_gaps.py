@@ -102,7 +102,7 @@ def test_van_don_expressways_meet_at_the_airport(net):
 @pytest.mark.parametrize(
     ("a", "b"),
     [
-        # Yên Bái - Điện Biên Phủ: 464 km round Sa Pa / Lai Châu (2.39 x) before the QL279 gap was filled
+        # Yên Bái - Điện Biên Phủ: 464 km round Sa Pa / Lai Châu (2.39 x) before the QL279 gap
         ("city_yen_bai", "city_dien_bien_phu"),
         # Lai Châu - Sơn La: 286 km round Mường Lay (2.22 x) before
         ("city_lai_chau", "city_son_la"),
