@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -293,9 +291,9 @@ def output_paths(year: int, scenario: Scenario, out_dir: str | Path, force: bool
 def write_network(result: BuildResult, out_dir: str | Path, force: bool = False) -> list[Path]:
     """Write a build: GeoPackage (nodes, edges, provenance), GraphML and the quality report.
 
-    Files are written to a temporary folder and moved into place only when all were written,
-    so a failed write leaves the output folder as it was. Existing files are replaced only
-    with ``force``.
+    Written under the output contract of :mod:`corridors.outputs`: the folder is locked, the
+    files are staged and moved into place only when all were written (a failed write leaves the
+    folder as it was), and existing files are replaced only with ``force``.
 
     Returns
     -------
@@ -306,20 +304,22 @@ def write_network(result: BuildResult, out_dir: str | Path, force: bool = False)
     ------
     FileExistsError
         If an output exists and ``force`` is False.
+    corridors.outputs.OutputLockedError
+        If another writer holds the folder.
     """
+    from corridors.outputs import write_files
+    from corridors.quality import quality_markdown
+
     out = Path(out_dir)
-    paths = output_paths(result.year, result.scenario, out, force)
-    out.mkdir(parents=True, exist_ok=True)
+    paths = output_paths(result.year, result.scenario, out, force)  # refuse early
     t = result.tables
     edges = t.edges[[c for c in ordered_edge_columns(t.edges) if c in t.edges.columns]]
     nodes = t.nodes.reset_index()
     prov = pd.DataFrame({"key": list(result.provenance), "value": [str(v) for v in
                                                                     result.provenance.values()]})
-    from corridors.quality import quality_markdown
 
-    # stage every file, then move them into place: a failure leaves the folder as it was
-    with tempfile.TemporaryDirectory(dir=out, prefix=".build-") as tmp:
-        staged = [Path(tmp) / p.name for p in paths]
+    def write(stage: Path) -> None:
+        staged = [stage / p.name for p in paths]
         write_gpkg(staged[0], {"nodes": nodes, "edges": edges, "provenance": prov})
         G = to_graph(t.nodes, t.edges, year=result.year, scenario=result.scenario.name,
                      attribution=result.provenance["attribution"])
@@ -327,6 +327,5 @@ def write_network(result: BuildResult, out_dir: str | Path, force: bool = False)
         staged[2].write_text(json.dumps(result.report, ensure_ascii=False, indent=2),
                              encoding="utf-8")
         staged[3].write_text(quality_markdown(result.report), encoding="utf-8")
-        for src, dst in zip(staged, paths, strict=True):
-            os.replace(src, dst)
-    return paths
+
+    return write_files(out, [p.name for p in paths], write, force=force, what="build")

@@ -21,9 +21,7 @@ a temporary folder inside the output folder and moved into place only when all w
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -802,16 +800,10 @@ def write_exports(results, out_dir: str | Path, crs: str = "EPSG:4326",
     ValueError
         For another CRS.
     """
+    from corridors.outputs import write_files
+
     crs = check_crs(crs)
     out = Path(out_dir)
     paths = output_paths(results, out)
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise FileExistsError(", ".join(str(p) for p in existing) + " already exist(s): pass "
-                              "--force to replace, or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as tmp:
-        staged = write_all(Path(tmp), results, crs)
-        for src, dst in zip(staged, paths, strict=True):
-            os.replace(src, dst)
-    return paths
+    return write_files(out, [p.name for p in paths], lambda stage: write_all(stage, results, crs),
+                       force=force, what="export")

@@ -3,20 +3,25 @@
 ``corridors run`` writes, per scenario, into ``OUT/<scenario>/``: the networks of both years
 (GeoPackage, GraphML, quality reports), the analysis tables (CSV, Parquet), the maps (HTML, PNG),
 the GIS exports (GeoPackage with styles, rasters, QGIS project), and the report; and
-``OUT/index.html`` linking the scenarios' reports. A scenario's folder is assembled in a staging
-folder and moved into place only when complete; an existing one is replaced only with ``force``.
+``OUT/index.html`` linking the scenarios' reports, last. The output contract of
+:mod:`corridors.outputs` holds: the folder is locked for the whole run (a concurrent run fails at
+once), a scenario's folder is assembled in a staging folder and swapped in only when complete, an
+existing one is replaced only with ``force`` (and only the files its manifest lists), and
+``OUT/INCOMPLETE`` marks the run until everything, index.html included, is written.
 """
 
 from __future__ import annotations
 
+import html
 import json
-import shutil
-import tempfile
+import os
+import socket
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from corridors.build import write_network
+from corridors.outputs import INCOMPLETE_NAME, OutputFolder, output_lock
 from corridors.report import write_report
 from corridors.results import RunResults, compute_results
 from corridors.scenario import BASE, Scenario, apply_scenario
@@ -60,18 +65,33 @@ def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], Non
     return manifest
 
 
-def _index(out: Path, manifests: list[dict]) -> Path:
+def _index_html(manifests: list[dict], pending: Sequence[str] = ()) -> str:
+    """Return OUT/index.html; with ``pending`` scenarios, a page saying the run is incomplete."""
+    e = html.escape
     rows = "".join(
-        f'<li><a href="{m["scenario"]}/report.html">{m["scenario"]}</a>: years '
+        f'<li><a href="{e(m["scenario"])}/report.html">{e(m["scenario"])}</a>: years '
         f'{" → ".join(map(str, m["years"]))}, {len(m["files"])} files, '
         f'{m["timings_s"].get("total_run", "")} s</li>' for m in manifests)
-    attribution = manifests[0]["provenance"]["attribution"] if manifests else ""
-    html = (f"<!doctype html><meta charset='utf-8'><title>corridors run</title>"
-            f"<h1>Corridor planning runs</h1><ul>{rows}</ul><p><small>{attribution}</small>"
-            f"</p>")
-    path = out / "index.html"
-    path.write_text(html, encoding="utf-8")
-    return path
+    attribution = e(manifests[0]["provenance"]["attribution"]) if manifests else ""
+    warning = (f"<p><strong>This run is incomplete</strong>: not yet written: "
+               f"{e(', '.join(pending))} (see {INCOMPLETE_NAME}). Folders of these scenarios, "
+               "if any, are from an earlier run.</p>" if pending else "")
+    title = "corridors run (incomplete)" if pending else "corridors run"
+    return (f"<!doctype html><meta charset='utf-8'><title>{title}</title>"
+            f"<h1>Corridor planning runs</h1>{warning}<ul>{rows}</ul>"
+            f"<p><small>{attribution}</small></p>")
+
+
+def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> None:
+    """Write INCOMPLETE (and an index saying so) before each scenario."""
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    folder.mark_incomplete(
+        f"corridors run by pid {os.getpid()} on {socket.gethostname()}, updated {started}\n"
+        f"written: {', '.join(m['scenario'] for m in done) or '-'}\n"
+        f"not yet written: {', '.join(pending)}\n"
+        "This folder mixes runs until a run completes; rerun with --force.\n")
+    if (folder.path / "index.html").exists() or done:
+        folder.write_text("index.html", _index_html(done, pending))
 
 
 def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
@@ -82,7 +102,10 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
     Raises
     ------
     FileExistsError
-        If a scenario's folder exists and ``force`` is False (nothing is written then).
+        If a scenario's folder exists and ``force`` is False, or OUT/index.html exists and was
+        not written by corridors (nothing is written then).
+    corridors.outputs.OutputLockedError
+        If another run writes into ``out_dir``.
     """
     out = Path(out_dir)
     todo = [BASE, *scenarios]
@@ -91,29 +114,24 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
         raise ValueError(f"two scenarios share a name: {names}")
     for sc in scenarios:  # every scenario's mistakes surface before any work is done
         apply_scenario(sc, catalog_path)
-    existing = [out / n for n in names if (out / n).exists()]
-    if existing and not force:
-        raise FileExistsError(f"{existing[0]} holds a previous run: pass --force to replace it, "
-                              "or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
     step = progress or (lambda name: None)
-    manifests = []
-    for sc in todo:
-        t0 = time.perf_counter()
-        step(f"{sc.name}: computing")
-        results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
-                                  progress=lambda name, s=sc.name: step(f"{s}: {name}"))
-        with tempfile.TemporaryDirectory(dir=out, prefix=f".{sc.name}-") as tmp:
-            stage = Path(tmp) / sc.name
-            stage.mkdir()
-            manifest = _write_scenario(results, stage, lambda n, s=sc.name: step(f"{s}: {n}"))
-            manifest["timings_s"]["total_run"] = round(time.perf_counter() - t0, 1)
-            (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
-                                            encoding="utf-8")
-            target = out / sc.name
-            if target.exists():
-                shutil.rmtree(target)
-            stage.rename(target)
-        manifests.append(manifest)
-    _index(out, manifests)
+    manifests: list[dict] = []
+    with output_lock(out) as folder:  # the check and the swaps happen under one lock
+        folder.refuse_existing(names, force, replaceable=["index.html"])
+        for i, sc in enumerate(todo):
+            _mark(folder, manifests, names[i:])
+            t0 = time.perf_counter()
+            step(f"{sc.name}: computing")
+            results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
+                                      progress=lambda name, s=sc.name: step(f"{s}: {name}"))
+            with folder.staging(sc.name) as stage:
+                manifest = _write_scenario(results, stage,
+                                           lambda n, s=sc.name: step(f"{s}: {n}"))
+                manifest["timings_s"]["total_run"] = round(time.perf_counter() - t0, 1)
+                (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False,
+                                                           indent=2), encoding="utf-8")
+                folder.commit_folder(stage, sc.name)
+            manifests.append(manifest)
+        folder.write_text("index.html", _index_html(manifests))  # last
+        folder.mark_complete()
     return manifests

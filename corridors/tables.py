@@ -2,19 +2,20 @@
 
 Column names carry their units (``time_h``, ``length_km``, ``speed_kmh``, ``people``). Tables
 with geometry are written to Parquet as GeoParquet and to CSV without the geometry. Every file
-set is staged in a temporary folder and moved into place when all were written.
+set is written under the output contract of :mod:`corridors.outputs` (locked, staged, moved into
+place when all were written, recorded in the folder's manifest).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+from corridors.outputs import write_files
 
 FORMATS = ("csv", "parquet")
 
@@ -49,16 +50,11 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path,
         raise ValueError(f"unknown table format(s) {sorted(bad)}; valid: {', '.join(FORMATS)}")
     out = Path(out_dir)
     paths = table_paths(tables, out, formats)
-    existing = [p for p in paths if p.exists()]
-    if existing and not force:
-        raise FileExistsError(f"{existing[0]} and {len(existing) - 1} other file(s) exist: pass "
-                              "--force to replace them, or choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out, prefix=".tables-") as tmp:
-        staged = []
+
+    def write(stage: Path) -> None:
         for name, frame in tables.items():
             for fmt in formats:
-                path = Path(tmp) / f"{name}.{fmt}"
+                path = stage / f"{name}.{fmt}"
                 if fmt == "csv":
                     _csv_ready(frame).to_csv(path, index=False)
                 elif isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
@@ -66,7 +62,5 @@ def write_tables(tables: Mapping[str, pd.DataFrame], out_dir: str | Path,
                 else:
                     pd.DataFrame(frame.drop(columns="geometry", errors="ignore")).to_parquet(
                         path, index=False)
-                staged.append((path, out / path.name))
-        for src, dst in staged:
-            os.replace(src, dst)
-    return paths
+
+    return write_files(out, [p.name for p in paths], write, force=force, what="tables")
