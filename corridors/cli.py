@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,81 @@ catalog_option = click.option(
 )
 format_option = click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
                              help="Output format.")
+
+
+class OutDir(click.Path):
+    """An output folder: ``click.Path(file_okay=False)`` refusing an empty name.
+
+    An empty ``--out ""`` would otherwise write into the current folder.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value, param, ctx):  # noqa: D102 - click's ParamType.convert
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty name is not a folder: give an output folder, e.g. --out "
+                      "corridors-out", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _message(exc: Exception) -> str:
+    """One line for one problem: the problem itself (file: entry: field: ...)."""
+    if isinstance(exc, InputError):
+        errors = [p for p in exc.problems if p.severity == "error"]
+        if len(errors) == 1:
+            return str(errors[0])
+    return str(exc.args[0]) if isinstance(exc, LookupError) and exc.args else str(exc)
+
+
+def _check_out(out_dir: Path) -> None:
+    """Refuse an output folder that cannot be created or written, before any work.
+
+    Nothing is left behind: the probe file is made in the folder, or in its nearest existing
+    parent when the folder does not exist yet, and removed at once.
+    """
+    if out_dir.exists() and not out_dir.is_dir():
+        raise click.ClickException(f"--out {out_dir}: exists and is not a folder")
+    where = out_dir
+    while not where.exists() and where.parent != where:
+        where = where.parent
+    if not where.is_dir():
+        raise click.ClickException(f"--out {out_dir}: cannot be created, {where} is not a "
+                                   "folder")
+    try:
+        fd, probe = tempfile.mkstemp(dir=where, prefix=".corridors-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise click.ClickException(f"--out {out_dir}: cannot write in {where}: "
+                                   f"{exc.strerror or exc}") from None
+
+
+def _check_osm(osm: Path | None) -> None:
+    """Refuse an --osm that is missing or a folder, in one line."""
+    if osm is None:
+        return
+    if not osm.exists():
+        raise click.ClickException(f"--osm {osm}: no such file")
+    if not osm.is_file():
+        raise click.ClickException(f"--osm {osm}: is a folder, not a file; give an OSM extract "
+                                   "(.osm.pbf or .osm)")
+
+
+def _check_bbox(bbox) -> None:
+    west, south, east, north = bbox
+    inside = (-180 <= west < east <= 180) and (-90 <= south < north <= 90)
+    if not inside:  # NaN compares False, so it lands here too
+        raise click.BadParameter(
+            f"{west:g} {south:g} {east:g} {north:g} is not a box: give W S E N in degrees, "
+            "west < east in -180..180, south < north in -90..90", param_hint="--bbox")
+
+
+def _check_years(years, option: str, *, equal_ok: bool = False) -> None:
+    a, b = years
+    if a > b or (a == b and not equal_ok):
+        raise click.BadParameter(f"the years must be increasing (the earlier first), got {a} {b}",
+                                 param_hint=option)
 
 
 def _load(catalog_path: Path | None) -> Catalog:
@@ -229,7 +306,7 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
 @click.option("--dem", "dems", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="DEM GeoTIFF or folder of tiles for terrain (repeatable; before the embedded).")
 @catalog_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutDir(),
               default=Path("corridors-out"), show_default=True, help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the backbone instead of reusing it.")
@@ -253,6 +330,10 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
                                "from Overpass or read an extract")
     if overpass and not bbox:
         raise click.UsageError("--overpass needs --bbox W S E N: the area to download")
+    if bbox:
+        _check_bbox(bbox)
+    _check_osm(osm)
+    _check_out(out_dir)
     from corridors.build import OVERPASS, build_network, output_paths, write_network
     from corridors.scenario import BASE, read_scenario
     from layers.osm import OsmReadError
@@ -266,7 +347,7 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
                                dem_paths=dem_paths, use_cache=not no_cache)
         paths = write_network(result, out_dir, force=force)
     except (InputError, OsmReadError, FileExistsError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
     rep = result.report
     click.echo(f"network {year} ({result.scenario.name}) from {rep['network_source']}: "
                f"{rep['nodes']} nodes, {rep['edges']} edges")
@@ -330,7 +411,7 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
         net = AnalysisNetwork(str(year), result.tables, result.catalog)
         a, b = locate(net, origin), locate(net, destination)
     except (InputError, LookupError) as exc:
-        raise click.ClickException(str(exc.args[0]) if exc.args else str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
     r = net.router(profile).route(a.node, b.node)
     out = {"from": a.label, "to": b.label, "from_id": a.place_id, "to_id": b.place_id,
            "year": year, "profile": profile, "scenario": result.scenario.name,
@@ -366,7 +447,7 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
               help="Profiles to analyse (repeatable; default car, truck, freight).")
 @click.option("--format", "formats", multiple=True, type=click.Choice(["csv", "parquet"]),
               help="Table formats (repeatable; default both).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutDir(),
               default=Path("corridors-out"), show_default=True, help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace existing tables.")
 def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, profiles,
@@ -385,13 +466,15 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
     from corridors.build import build_networks
     from corridors.tables import table_paths, write_tables
 
+    _check_years(years, "--years", equal_ok=True)
+    _check_out(out_dir)
     profiles = profiles or DEFAULT_PROFILES
     formats = formats or ("csv", "parquet")
     try:
         scenario = _read_scenario(scenario_path)
         results = build_networks(sorted(set(years)), scenario, catalog_path=catalog_path)
     except InputError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
     a, b = results[years[0]], results[years[1]]
     with progress_bar(7, "analyses") as bar:
         def progress(name):
@@ -427,6 +510,8 @@ def _years(year: int | None, compare) -> tuple[int, int]:
         raise click.UsageError("give --year or --compare, not both")
     if year is not None:
         return (year, year)
+    if compare:
+        _check_years(compare, "--compare", equal_ok=True)
     return tuple(compare) if compare else (2025, 2030)
 
 
@@ -443,7 +528,7 @@ def _results(years, scenario_path, catalog_path, osm=None):
             return compute_results(years, scenario, osm=osm, catalog_path=catalog_path,
                                    progress=progress)
     except InputError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
 
 
 @main.command("map")
@@ -451,7 +536,7 @@ def _results(years, scenario_path, catalog_path, osm=None):
 @_compare_options
 @scenario_option
 @catalog_option
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutDir(),
               default=Path("corridors-out") / "maps", show_default=True, help="Output folder.")
 @click.option("--cdn", is_flag=True,
               help="Load the map libraries from the internet instead of embedding them.")
@@ -479,6 +564,8 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
     from maps import MAP_KINDS, write_maps, write_static_maps
 
     kinds = kinds or MAP_KINDS
+    years = _years(year, compare)
+    _check_out(out_dir)
     if gate or corridor:  # check names against the catalog before the long computation
         cat = _load(catalog_path)
         try:
@@ -491,7 +578,7 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
                                      if p.kind in ("border_gate", "bgez")))
             hint = f"; valid gates: {valid}" if gate and "corridor" not in str(exc) else ""
             raise click.ClickException(f"{exc.args[0]}{hint}") from None
-    results = _results(_years(year, compare), scenario_path, catalog_path)
+    results = _results(years, scenario_path, catalog_path)
     try:
         paths = write_maps(results, out_dir, kinds, offline=not cdn, force=force, tiles=tiles,
                            gate=gate, corridor=corridor)
@@ -504,7 +591,7 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
 
 
 @main.command("run")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutDir(),
               default=Path("corridors-out"), show_default=True, help="Output folder.")
 @click.option("--osm", type=click.Path(path_type=Path),
               help="OSM extract (.osm.pbf or .osm) to use instead of the embedded backbone.")
@@ -534,12 +621,13 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
     from corridors.scenario import read_scenario
     from layers.osm import OsmReadError
 
-    if years[0] == years[1]:
-        raise click.BadParameter("the two years must differ", param_hint="--years")
+    _check_years(years, "--years")
+    _check_osm(osm)
     try:
         scenarios = [read_scenario(p) for p in scenario_paths]
     except InputError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
+    _check_out(out_dir)
     started = time.perf_counter()
     with progress_bar(14 * (1 + len(scenarios)), "corridors run") as bar:
         def progress(name):
@@ -549,7 +637,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
             manifests = run_all(out_dir, years, scenarios, osm=osm, catalog_path=catalog_path,
                                 force=force, progress=progress)
         except (InputError, OsmReadError, FileExistsError, ValueError) as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(_message(exc)) from None
     for m in manifests:
         click.echo(f"{m['scenario']}: {len(m['files'])} files in {out_dir / m['scenario']} "
                    f"(report: {out_dir / m['scenario'] / 'report.html'})")
@@ -565,7 +653,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
 @click.option("--crs", type=click.Choice(["wgs84", "vn2000"]), default="wgs84",
               show_default=True,
               help="wgs84 (EPSG:4326) or vn2000 (VN-2000 / UTM zone 48N, EPSG:3405).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out_dir", type=OutDir(),
               default=Path("corridors-out") / "gis", show_default=True, help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace an output folder that holds files.")
 def export_cmd(year, compare, scenario_path, catalog_path, osm, crs: str, out_dir: Path,
@@ -579,10 +667,13 @@ def export_cmd(year, compare, scenario_path, catalog_path, osm, crs: str, out_di
     """
     from corridors.export import write_exports
 
+    years = _years(year, compare)
+    _check_osm(osm)
+    _check_out(out_dir)
     if out_dir.exists() and any(out_dir.iterdir()) and not force:
         raise click.ClickException(f"{out_dir} exists and holds files: pass --force to replace "
                                    "them, or choose another --out")
-    results = _results(_years(year, compare), scenario_path, catalog_path, osm)
+    results = _results(years, scenario_path, catalog_path, osm)
     try:
         paths = write_exports(results, out_dir, crs="EPSG:3405" if crs == "vn2000"
                               else "EPSG:4326", force=force)

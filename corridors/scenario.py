@@ -2,17 +2,20 @@
 
 A scenario is a YAML file::
 
-    name: sgr-late                     # required, used in output names
+    name: sgr-late                     # required, names the output folder: 1-64 letters,
+                                       # digits, _ . - (no path separator, no "..")
     description: Standard-gauge railway opens in 2033, Sa Pa airport dropped
     projects:
       delay: {a3_3_01: 2033}           # project id -> new opening year
-      drop: [a3_4_04]                  # project ids left out of every year
+      drop: [a3_4_04]                  # project ids left out of every year (with the
+                                       # projects same_as or upgrading them, with a warning)
       add:                             # new entries in the form of projects.yaml
         - id: s_my_bypass
           ...
     speeds:                            # km/h, see network.speeds.assign_speeds
-      class: {national: 45}
-      project: {a3_1_01: 70}
+      class: {national: 45}            # a road, rail, water or air class
+      project: {a3_1_01: 70}           # a catalog project or existing link
+      source: {"osm:way/123": 30}      # giaothong:..., osm:... or catalog:<id>
     open_years: evidence               # evidence (default): the network as it stands;
                                        # plan: the plans' years as written
 
@@ -24,6 +27,8 @@ problem is reported at once with file, entry and field, like the catalogs.
 from __future__ import annotations
 
 import copy
+import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +40,18 @@ from corridors.diagnostics import InputError, Problem
 from corridors.safe_yaml import MAX_DESCRIPTION, MAX_SCENARIO_BYTES, load_yaml
 from corridors.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
 from corridors.validation import validate_raw
+from network.speeds import MODE_CLASSES
+
+log = logging.getLogger(__name__)
+
+#: What a scenario name may be: it names the output folder ``OUT/<name>/`` and appears in every
+#: report and map, so no path separator, no ``..``, no markup; 1 to 64 characters.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+#: Classes a scenario may set a speed for (transfers have fixed times).
+SPEED_CLASSES = tuple(c for mode, classes in MODE_CLASSES.items() if mode != "transfer"
+                      for c in classes)
+#: Prefixes of the edge ``source`` ids a scenario may set a speed for.
+SOURCE_PREFIXES = ("giaothong:", "osm:", "catalog:")
 
 _KEYS = {"name", "description", "projects", "speeds", "open_years"}
 _PROJECT_KEYS = {"delay", "drop", "add"}
@@ -108,6 +125,9 @@ def read_scenario(path: str | Path) -> Scenario:
     if not isinstance(name, str) or not name.strip():
         bad("-", "name", "missing: give the scenario a name")
         name = path.stem
+    elif not NAME_PATTERN.fullmatch(name.strip()) or ".." in name:
+        bad("-", "name", f"{_short(name)} is not a usable name: 1-64 letters, digits, '_', '.' "
+            "or '-', starting with a letter or digit, without '..' (it names the output folder)")
     projects = doc.get("projects") or {}
     if not isinstance(projects, dict):
         bad("-", "projects", "must be a mapping with delay, drop and/or add")
@@ -144,6 +164,15 @@ def read_scenario(path: str | Path) -> Scenario:
         for k, v in table.items():
             if isinstance(v, bool) or not isinstance(v, int | float) or not 1 <= v <= 400:
                 bad(str(k), f"speeds.{key}", f"must be a speed in km/h (1-400), got {v!r}")
+            if key == "class" and k not in SPEED_CLASSES:
+                bad(str(k), "speeds.class", "unknown class; speeds can be set for "
+                    f"{', '.join(SPEED_CLASSES)}")
+            elif key == "source" and not (isinstance(k, str) and k.startswith(SOURCE_PREFIXES)
+                                          and len(k) > len(k.split(":")[0]) + 1):
+                bad(str(k), "speeds.source", "must be an edge source such as 'giaothong:123', "
+                    "'osm:way/123' or 'catalog:<project id>'")
+            elif key == "project" and not isinstance(k, str):
+                bad(str(k), "speeds.project", "must be a project or existing link id")
     reading = doc.get("open_years", DEFAULT_READING)
     if reading not in READINGS:
         bad("-", "open_years", f"must be one of {', '.join(READINGS)}, got {reading!r}")
@@ -168,8 +197,9 @@ def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -
     Raises
     ------
     InputError
-        If the scenario names an unknown project, or an added entry is invalid (problems carry
-        the scenario file's name).
+        If the scenario names an unknown project (under ``projects`` or ``speeds``), an unknown
+        ``catalog:`` source, or an added entry is invalid (problems carry the scenario file's
+        name). Everything is checked here, before any network is built.
     """
     raw = read_raw(catalog_path)
     f = scenario.path.name if scenario.path else scenario.name
@@ -181,9 +211,11 @@ def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -
     for pid in scenario.drop:
         if pid not in ids:
             problems.append(Problem(f, pid, "projects.drop", "unknown project id"))
+    problems += _speed_problems(scenario, raw, f)
+    drop = _with_dependants(scenario, raw, f)
     entries = []
     for fname, e in raw.entries["projects"]:
-        if e.get("id") in scenario.drop:
+        if e.get("id") in drop:
             continue
         if e.get("id") in scenario.delay:
             e = copy.deepcopy(e)
@@ -198,3 +230,52 @@ def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -
     if problems:
         raise InputError(problems, f"the scenario {scenario.path or scenario.name}")
     return build_catalog(changed)
+
+
+def _speed_problems(scenario: Scenario, raw: RawCatalog, f: str) -> list[Problem]:
+    """Problems of the ``speeds.project`` and ``speeds.source`` ids against the catalog."""
+    known = {e.get("id") for key in ("projects", "links") for _, e in raw.entries[key]}
+    known |= {e.get("id") for e in scenario.add}
+    known.discard(None)
+    problems = []
+    for pid in scenario.speeds.get("project", {}):
+        if pid not in known:
+            problems.append(Problem(f, str(pid), "speeds.project",
+                                    "unknown project or existing link id"))
+    for src in scenario.speeds.get("source", {}):
+        if str(src).startswith("catalog:") and src.split(":", 1)[1] not in known:
+            problems.append(Problem(f, str(src), "speeds.source",
+                                    "unknown catalog id (no project or existing link has it)"))
+    return problems
+
+
+def _with_dependants(scenario: Scenario, raw: RawCatalog, f: str) -> set[str]:
+    """Return the dropped ids and every project depending on one (``same_as``, ``upgrades``).
+
+    A project that is ``same_as`` or ``upgrades`` a dropped one cannot stand without it, so it
+    is dropped too, with a warning naming it.
+    """
+    drop = set(scenario.drop)
+    added: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for _, e in raw.entries["projects"]:
+            eid = e.get("id")
+            if eid in drop:
+                continue
+            for fld in ("same_as", "upgrades"):
+                if e.get(fld) in drop:
+                    drop.add(eid)
+                    added[eid] = f"{fld} {e.get(fld)}"
+                    changed = True
+                    break
+    if added:
+        log.warning("%s: projects.drop: also dropped, as they depend on a dropped project: %s",
+                    f, ", ".join(f"{k} ({v})" for k, v in sorted(added.items())))
+    return drop
+
+
+def _short(value: object, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

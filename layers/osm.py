@@ -33,6 +33,7 @@ from __future__ import annotations
 import bz2
 import gzip
 import json
+import math
 import os
 import warnings
 from collections.abc import Iterable, Iterator
@@ -492,6 +493,8 @@ def _read_xml(path: Path) -> _Raw:
     try:
         with _open_xml(path) as fh:
             content = _parse_xml(fh)
+    except _BadNode as exc:
+        raise OsmReadError(f"OSM file {path}: {exc}") from None
     except (ElementTree.ParseError, OSError, EOFError, ValueError, TypeError) as exc:
         raise OsmReadError(f"OSM file {path} could not be parsed as OSM XML: {exc}") from exc
     if content is None:
@@ -505,6 +508,26 @@ def _read_xml(path: Path) -> _Raw:
         borders=_xml_node_points(content, "barrier", ("border_control",), BORDER_TAGS),
         extent=content.bounds,
     )
+
+
+class _BadNode(ValueError):
+    """A node of an OSM XML file with coordinates that are not a point on Earth."""
+
+
+def _node_coords(nid: int, elem: ElementTree.Element) -> tuple[float, float]:
+    """Return a node's (lon, lat), or raise :class:`_BadNode` naming it."""
+    out = []
+    for key, word, limit in (("lon", "longitude", 180.0), ("lat", "latitude", 90.0)):
+        text = elem.get(key)
+        try:
+            value = float(text)
+        except (TypeError, ValueError):
+            value = math.nan
+        if not -limit <= value <= limit:  # NaN and infinities fail too
+            raise _BadNode(f"node {nid}: {key}={text!r} is not a {word} "
+                           f"(a number in -{limit:g}..{limit:g})")
+        out.append(value)
+    return out[0], out[1]
 
 
 def _wanted_node(tags: dict[str, str]) -> bool:
@@ -541,7 +564,7 @@ def _take_element(content: _XmlContent, elem: ElementTree.Element) -> None:
         if elem.get("action") == "delete" or elem.get("lat") is None:
             return
         nid = int(elem.get("id"))
-        content.coords[nid] = (float(elem.get("lon")), float(elem.get("lat")))
+        content.coords[nid] = _node_coords(nid, elem)
         tags = _tags_of(elem)
         if tags and _wanted_node(tags):
             content.node_tags[nid] = tags
