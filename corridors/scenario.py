@@ -116,7 +116,8 @@ def read_scenario(path: str | Path) -> Scenario:
     except FileNotFoundError:
         raise InputError([Problem(str(path), "-", "-", "file not found")], "the scenario") from None
     except yaml.YAMLError as exc:
-        raise InputError([Problem(f, "-", "-", f"not valid YAML: {exc}")], "the scenario") from None
+        raise InputError([Problem(f, "-", "-", f"not valid YAML: {_yaml_error(exc)}")],
+                         "the scenario") from None
     if not isinstance(doc, dict):
         raise InputError([Problem(f, "-", "-", "a scenario must be a mapping")], "the scenario")
     for key in set(doc) - _KEYS:
@@ -279,3 +280,14 @@ def _with_dependants(scenario: Scenario, raw: RawCatalog, f: str) -> set[str]:
 def _short(value: object, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _yaml_error(exc: yaml.YAMLError) -> str:
+    """One line for a YAML error: where (line, column) and what."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if mark is not None and problem:
+        context = getattr(exc, "context", None)
+        return (f"line {mark.line + 1}, column {mark.column + 1}: "
+                + (f"{context}: " if context else "") + problem)
+    return " ".join(str(exc).split())

@@ -289,7 +289,9 @@ class Page:
 
     def _head_html(self) -> str:
         prov = self.provenance()
-        text = json.dumps(prov, ensure_ascii=False, indent=1).replace("</", "<\\/")
+        # No user string (a scenario's description) can open or close a tag in the script.
+        text = (json.dumps(prov, ensure_ascii=False, indent=1).replace("<", "\\u003c")
+                .replace(">", "\\u003e").replace("&", "\\u0026"))
         attribution = escape(prov.get("attribution", ""), quote=True)
         return (
             f'<meta name="description" content="{escape(self.title, quote=True)}: '
