@@ -20,7 +20,6 @@ Each is one self-contained HTML file (the map libraries embedded, no CDN, unless
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -83,19 +82,6 @@ def _targets(out_dir: Path, names: Iterable[str], force: bool) -> list[Path]:
     return paths
 
 
-def _write(path: Path, write: Callable[[Path], object]) -> Path:
-    """Write a file through a temporary file in the same folder, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A plain new file (not mkstemp's private 0600 one): the maps are made to be shared.
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: bool = True,
                force: bool = False, tiles: bool | None = None, gate: str | None = None,
                corridor: str | None = None, years=None) -> list[Path]:
@@ -135,11 +121,18 @@ def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: b
     unknown = [k for k in kinds if k not in MAP_KINDS]
     if unknown:
         raise ValueError(f"unknown map kind {unknown[0]!r}; valid kinds: {', '.join(MAP_KINDS)}")
-    paths = _targets(Path(out_dir), [f"{k}.html" for k in kinds], force)
+    from corridors.outputs import write_files
+
+    names = [f"{k}.html" for k in kinds]
+    _targets(Path(out_dir), names, force)  # refuse before the maps are built
     pages = [build_map(results, k, offline=offline, tiles=tiles, gate=gate, corridor=corridor,
                        years=years)[0] for k in kinds]
-    return [_write(p, lambda t, h=html: t.write_text(h, encoding="utf-8"))
-            for p, html in zip(paths, pages, strict=True)]
+
+    def write(stage: Path) -> None:
+        for name, html in zip(names, pages, strict=True):
+            (stage / name).write_text(html, encoding="utf-8")
+
+    return write_files(out_dir, names, write, force=force, what="maps")
 
 
 def write_static_maps(results, out_dir, *, force: bool = False) -> list[Path]:
@@ -150,5 +143,13 @@ def write_static_maps(results, out_dir, *, force: bool = False) -> list[Path]:
     FileExistsError
         If a file exists and ``force`` is false.
     """
-    paths = _targets(Path(out_dir), list(STATIC_MAPS), force)
-    return [_write(p, lambda t, f=STATIC_MAPS[p.name]: f(results, t)) for p in paths]
+    from corridors.outputs import write_files
+
+    names = list(STATIC_MAPS)
+    _targets(Path(out_dir), names, force)
+
+    def write(stage: Path) -> None:
+        for name in names:
+            STATIC_MAPS[name](results, stage / name)
+
+    return write_files(out_dir, names, write, force=force, what="static-maps")

@@ -484,8 +484,9 @@ def test_cli_writes_four_maps_and_two_pngs(results, tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["map", "--out", str(out)])
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["change.png", "corridor.html", "gate.html", "plan.html", "plan.png",
-                     "scenario.html"]
+    # the maps and the manifest of what the tool wrote there (the output contract)
+    assert names == [".corridors-manifest.json", "change.png", "corridor.html", "gate.html",
+                     "plan.html", "plan.png", "scenario.html"]
     again = CliRunner().invoke(main, ["map", "plan", "--out", str(out), "--no-static"])
     assert again.exit_code == 1 and "exists: pass --force" in again.output
     forced = CliRunner().invoke(main, ["map", "plan", "--out", str(out), "--force",
