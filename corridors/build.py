@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,15 +27,20 @@ from corridors.quality import quality_report
 from corridors.scenario import BASE, Scenario, apply_scenario
 from layers.attribution import attribution_text
 from layers.datadir import data_dir
+from layers.osm import OsmReadError
 from network.backbone import Backbone, backbone_from_osm, build_backbone
 from network.build import MasterNetwork, NetworkTables, build_master, tables_for_year
 from network.graph import ordered_edge_columns, to_graph, write_gpkg, write_graphml
 from network.specs import Facility, LinkSpec
 from network.speeds import SpeedTable
 
+_log = logging.getLogger(__name__)
+
 #: Bump to invalidate every cached backbone (the code of ``network`` and ``layers`` is hashed
 #: into the key as well, so an edit of the builders invalidates it by itself).
 BACKBONE_FORMAT = 2
+#: An OSM extract holding fewer than this share of the catalog's places is warned about.
+MIN_INSIDE_SHARE = 0.5
 #: ``osm`` value meaning: download the bbox's OSM data from the Overpass API (when online).
 OVERPASS = "overpass"
 
@@ -176,6 +182,45 @@ def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
     return fetch_backbone(key, build, refresh=not use_cache)
 
 
+class ExtractCoverageError(OsmReadError):
+    """An OSM extract that holds none of the catalog's places (it misses the study area)."""
+
+
+def check_coverage(osm: str | Path, inside: int, total: int, allow_empty: bool = False) -> dict:
+    """Check how many catalog places an OSM extract holds; warn or refuse.
+
+    Parameters
+    ----------
+    osm : path
+        The extract (named in the messages).
+    inside, total : int
+        Catalog places (gates, cities, ports, airports ...) inside the extract, and in all.
+    allow_empty : bool
+        Build even when none is inside (the networks then hold no gate, city or corridor).
+
+    Returns
+    -------
+    dict
+        ``{"places_inside": n, "places": total, "share": s}`` for the provenance.
+
+    Raises
+    ------
+    ExtractCoverageError
+        When none is inside and ``allow_empty`` is False.
+    """
+    share = inside / total if total else 0.0
+    if inside == 0 and not allow_empty:
+        raise ExtractCoverageError(
+            f"{osm}: none of the {total} catalog places (border gates, cities, ports, airports) "
+            "lies inside this extract, so it does not cover the Northern Midlands and Mountains "
+            "and no analysis would mean anything; bring an extract of the region (e.g. "
+            "Geofabrik's vietnam-latest.osm.pbf), or pass --allow-empty to build it anyway")
+    if share < MIN_INSIDE_SHARE:
+        _log.warning("%s: only %d of %d catalog places lie inside this extract: gates, corridors "
+                     "and places outside it are left out of every analysis", osm, inside, total)
+    return {"places_inside": inside, "places": total, "share": round(share, 3)}
+
+
 def _inside_extract(backbone: Backbone, fac: list[Facility], specs: list[LinkSpec]
                     ) -> tuple[list[Facility], list[LinkSpec], list[str]]:
     """Keep the catalog items that lie inside an OSM extract's road network (+ 25 km)."""
@@ -194,7 +239,7 @@ def _inside_extract(backbone: Backbone, fac: list[Facility], specs: list[LinkSpe
 def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Path | None = None,
                   bbox: tuple | None = None, catalog_path: str | Path | None = None,
                   dem_paths: list | None = None, base_year: int = 2025,
-                  use_cache: bool = True) -> BuildResult:
+                  use_cache: bool = True, allow_empty: bool = False) -> BuildResult:
     """Build the network of ``year`` under a scenario, with its quality report.
 
     Parameters
@@ -222,18 +267,24 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
     BuildResult
     """
     return build_networks([year], scenario, osm=osm, bbox=bbox, catalog_path=catalog_path,
-                          dem_paths=dem_paths, base_year=base_year, use_cache=use_cache)[year]
+                          dem_paths=dem_paths, base_year=base_year, use_cache=use_cache,
+                          allow_empty=allow_empty)[year]
 
 
 def build_networks(years: list[int], scenario: Scenario | None = None, *,
                    osm: str | Path | None = None, bbox: tuple | None = None,
                    catalog_path: str | Path | None = None, dem_paths: list | None = None,
                    base_year: int = 2025, use_cache: bool = True,
-                   speed_table: SpeedTable | None = None) -> dict[int, BuildResult]:
+                   speed_table: SpeedTable | None = None,
+                   allow_empty: bool = False) -> dict[int, BuildResult]:
     """Build the networks of several years of one scenario from one master network.
 
     Same parameters as :func:`build_network`, plus ``speed_table`` (default
     ``data/speeds.yaml``); returns one :class:`BuildResult` per year.
+
+    An OSM extract that holds fewer than :data:`MIN_INSIDE_SHARE` of the catalog's places gets a
+    warning (the analyses then cover only those); one that holds none of them is refused with
+    :class:`ExtractCoverageError` unless ``allow_empty``.
     """
     scenario = scenario or BASE
     osm = _resolve_osm(osm, bbox, use_cache)
@@ -244,8 +295,11 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
     specs, not_modelled = link_specs(cat, fac)
     backbone = load_backbone(osm, bbox, dem_paths, use_cache)
     outside: list[str] = []
+    coverage: dict = {}
     if osm:
+        total = len(fac)
         fac, specs, outside = _inside_extract(backbone, fac, specs)
+        coverage = check_coverage(osm, len(fac), total, allow_empty)
     master = build_master(backbone, fac, specs, dem_paths=dem_paths, speed_table=speed_table,
                           speed_overrides=scenario.speeds or None)
     results = {}
@@ -260,6 +314,7 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
             "network_source": backbone.source,
             "osm_sha256": file_hash(osm) if osm else "",
             "catalog": str(catalog_path or data_dir() / "catalog"),
+            **({"extract_coverage": coverage} if coverage else {}),
             "attribution": attribution_text(),
         }
         report = quality_report(tables, backbone, cat, specs, [*not_modelled, *left_out],

@@ -310,9 +310,11 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
               default=Path("corridors-out"), show_default=True, help="Output folder.")
 @click.option("--force", is_flag=True, help="Replace existing output files.")
 @click.option("--no-cache", is_flag=True, help="Rebuild the backbone instead of reusing it.")
+@click.option("--allow-empty", is_flag=True,
+              help="Build even when the --osm extract holds none of the catalog's places.")
 def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass: bool, bbox,
               dems, catalog_path: Path | None, out_dir: Path, force: bool,
-              no_cache: bool) -> None:
+              no_cache: bool, allow_empty: bool) -> None:
     """Build the network of a year and write it with its quality report.
 
     Writes OUT/network_YEAR[_SCENARIO].gpkg (layers nodes, edges, provenance), the same as
@@ -344,7 +346,8 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
         output_paths(year, scenario, out_dir, force)  # refuse early, before the work
         result = build_network(year, scenario, osm=OVERPASS if overpass else osm,
                                bbox=tuple(bbox) if bbox else None, catalog_path=catalog_path,
-                               dem_paths=dem_paths, use_cache=not no_cache)
+                               dem_paths=dem_paths, use_cache=not no_cache,
+                               allow_empty=allow_empty)
         paths = write_network(result, out_dir, force=force)
     except (InputError, OsmReadError, FileExistsError) as exc:
         raise click.ClickException(_message(exc)) from None
@@ -602,8 +605,10 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
               show_default=True, metavar="A B", help="The two years to compare.")
 @catalog_option
 @click.option("--force", is_flag=True, help="Replace the previous run of the same scenarios.")
+@click.option("--allow-empty", is_flag=True,
+              help="Run even when the --osm extract holds none of the catalog's places.")
 def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path: Path | None,
-            force: bool) -> None:
+            force: bool, allow_empty: bool) -> None:
     """Run the main job: networks, analyses, maps, GIS exports and the report.
 
     For the base and each scenario, writes OUT/<scenario>/: networks/ (2025 and 2030 networks
@@ -635,7 +640,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
             bar.update(1)
         try:
             manifests = run_all(out_dir, years, scenarios, osm=osm, catalog_path=catalog_path,
-                                force=force, progress=progress)
+                                force=force, progress=progress, allow_empty=allow_empty)
         except (InputError, OsmReadError, FileExistsError, ValueError) as exc:
             raise click.ClickException(_message(exc)) from None
     for m in manifests:

@@ -148,7 +148,8 @@ def _headlines(tab: dict[str, pd.DataFrame], results: RunResults, la: str, lb: s
         lines.append(f"{r['name']}: {r[f'time_h_to_ha_noi ({la})']:.2f} h → "
                      f"{r[f'time_h_to_ha_noi ({lb})']:.2f} h to Hà Nội "
                      f"(−{r['saving_h_to_ha_noi']:.2f} h, −{r['saving_pct_to_ha_noi']:.1f} %)")
-    for _, r in tab["corridors"].head(2).iterrows():
+    # a corridor outside an OSM extract has no time: no headline
+    for _, r in tab["corridors"].dropna(subset=["saving_pct"]).head(2).iterrows():
         lines.append(f"Corridor {r['name']}: −{r['saving_h']:.2f} h (−{r['saving_pct']:.1f} %)")
     if len(tab["projects"]):
         p = tab["projects"].iloc[0]

@@ -101,7 +101,8 @@ def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dic
 
 def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm=None,
                     bbox=None, catalog_path=None, dem_paths=None,
-                    profiles=DEFAULT_PROFILES, progress=None) -> RunResults:
+                    profiles=DEFAULT_PROFILES, progress=None,
+                    allow_empty: bool = False) -> RunResults:
     """Build both years of a scenario and compute every result.
 
     Parameters
@@ -109,7 +110,7 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
     years : (int, int)
         Reference and compared years.
     scenario : Scenario, optional
-    osm, bbox, catalog_path, dem_paths
+    osm, bbox, catalog_path, dem_paths, allow_empty
         As for :func:`corridors.build.build_networks`.
     profiles : sequence of str
         Profiles of the analyses.
@@ -127,7 +128,8 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
         progress("networks")
     t0 = time.perf_counter()
     builds = build_networks(sorted(set(years)), scenario, osm=osm, bbox=bbox,
-                            catalog_path=catalog_path, dem_paths=dem_paths)
+                            catalog_path=catalog_path, dem_paths=dem_paths,
+                            allow_empty=allow_empty)
     tick("networks", t0)
     a, b = builds[years[0]], builds[years[1]]
     t0 = time.perf_counter()
@@ -153,4 +155,7 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
     res.timings_s = timings
     res.provenance = provenance_of(scenario, years, osm, catalog_path)
     res.provenance["run_time_s"] = timings["total"]
+    coverage = a.provenance.get("extract_coverage")
+    if coverage:
+        res.provenance["extract_coverage"] = coverage
     return res

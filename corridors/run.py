@@ -96,7 +96,8 @@ def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> Non
 
 def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             scenarios: Sequence[Scenario] = (), *, osm=None, catalog_path=None,
-            force: bool = False, progress: Callable[[str], None] | None = None) -> list[dict]:
+            force: bool = False, progress: Callable[[str], None] | None = None,
+            allow_empty: bool = False) -> list[dict]:
     """Run the main job for the base and each scenario; return their manifests.
 
     Raises
@@ -123,7 +124,8 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             t0 = time.perf_counter()
             step(f"{sc.name}: computing")
             results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
-                                      progress=lambda name, s=sc.name: step(f"{s}: {name}"))
+                                      progress=lambda name, s=sc.name: step(f"{s}: {name}"),
+                                      allow_empty=allow_empty)
             with folder.staging(sc.name) as stage:
                 manifest = _write_scenario(results, stage,
                                            lambda n, s=sc.name: step(f"{s}: {n}"))

