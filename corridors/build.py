@@ -293,7 +293,12 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
     cat = apply_reading(cat, scenario.reading)
     fac, left_out = facilities(cat)
     specs, not_modelled = link_specs(cat, fac)
-    backbone = load_backbone(osm, bbox, dem_paths, use_cache)
+    sections = None
+    if osm is None:
+        from corridors.route_lengths import read_route_sections, route_lengths_path
+
+        sections = read_route_sections(cat, route_lengths_path(catalog_path))
+    backbone = load_backbone(osm, bbox, dem_paths, use_cache, route_sections=sections)
     outside: list[str] = []
     coverage: dict = {}
     if osm:

@@ -79,9 +79,14 @@ PARAMETERS = (
               "national roads 30-100 km/h (speeds.yaml bounds) / design 80 (0.375-1.25)"),
     Parameter("factor.default.mountainous", 0.5, 1.0,
               "national roads 30-100 km/h (speeds.yaml bounds) / design 60 (0.5-1.67)"),
-    *(Parameter(f"factor.expressway.{grade}", 0.6, 1.0,
-                "TCVN 5729 lowest grade 60 km/h of a 100 design, up to the design speed")
-      for grade in TERRAINS),  # grades 120 / 100 / 80, keyed by their terrain
+    # expressways by grade (120 / 100 / 80, keyed by their terrain): up to the design speed, and
+    # at least the design speed of the grade below, so that a higher grade is never slower
+    Parameter("factor.expressway.flat", 100 / 120, 1.0,
+              "grade 120: at least the 100 km/h of grade 100, at most its design speed"),
+    Parameter("factor.expressway.hilly", 80 / 100, 1.0,
+              "grade 100: at least the 80 km/h of grade 80, at most its design speed"),
+    Parameter("factor.expressway.mountainous", 0.6, 1.0,
+              "grades 80 and 60: down to 48 km/h (TCVN 5729 lowest grade 60), at most the design"),
     Parameter("factor.connector", 0.33, 1.0, "speeds.yaml connector bounds 10-40 km/h / 30"),
     Parameter("urban.road", 12.0, 40.0, "assumption: city traffic 12-40 km/h"),
     Parameter("urban.expressway", 40.0, 90.0, "urban expressway ends signed 60-90 km/h"),
@@ -176,8 +181,16 @@ def design_row(edges: pd.DataFrame, table: SpeedTable, time_factor: float = 1.0
                 group, slow = "factor.connector", "urban.road"
             else:
                 group, slow = f"factor.default.{t}", "urban.road"
-            a[col[group]] += km * (1 - u) / design
-            a[col[slow]] += km * u
+            kind = "expressway" if cls == "expressway" else "road"
+            factor = table.operating_factor(cls, "car", expressway_grade(design)
+                                            if cls == "expressway" else t)
+            if table.urban_kmh and factor * design < table.urban_kmh[kind]["car"]:
+                # the open-road speed is already below the urban one: assign_speeds drives
+                # the built-up km at it too (min(v, urban)), so they count on the factor
+                a[col[group]] += km / design
+            else:
+                a[col[group]] += km * (1 - u) / design
+                a[col[slow]] += km * u
         elif mode == "rail" and cls in ("metre", "dual"):
             a[col["rail"]] += km
         else:
@@ -192,7 +205,7 @@ def _to_pace_bounds() -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
-        weight: np.ndarray) -> dict[str, float]:
+        weight: np.ndarray, keep: dict[str, float] | None = None) -> dict[str, float]:
     """Solve the bounded, robust, weighted least squares for the parameters.
 
     The residual of a row is how far its modelled time lies outside the published range
@@ -211,12 +224,14 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
         Published range per row, hours.
     weight : numpy.ndarray
         Row weights.
+    keep : dict, optional
+        Values for the parameters no row uses (default: the middle of their bounds' paces);
+        the calibration passes the table's current values, so that they are not overwritten.
 
     Returns
     -------
     dict
-        Parameter name to value (factor, or speed km/h). A parameter no row uses keeps the
-        middle of its bounds' paces.
+        Parameter name to value (factor, or speed km/h).
     """
     lo, hi = _to_pace_bounds()
     used = np.abs(A).sum(axis=0) > 0
@@ -233,6 +248,9 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
     sol = least_squares(residual, np.clip(start, lo[used], hi[used]),
                         bounds=(lo[used], hi[used]), loss="soft_l1", f_scale=ROBUST_SCALE)
     pace = (lo + hi) / 2
+    if keep:
+        pace = np.array([1.0 / keep[n] if n in keep else p for n, p in zip(_NAMES, pace,
+                                                                          strict=True)])
     pace[used] = sol.x
     return {n: round(float(1.0 / p), 3) for n, p in zip(_NAMES, pace, strict=True)}
 

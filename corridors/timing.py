@@ -93,8 +93,9 @@ def reading_open_year(open_year: int, plan_year: int | None, basis: str,
     plans are revised by period. Years after ``evidence_year`` stand as given, and a scenario's
     own year (``"scenario"``) always stands.
 
-    The ``plan`` reading takes the plans as written: every project opens in its
-    ``plan_year`` (existing links, which have none, keep their year).
+    The ``plan`` reading takes the plans as written: a project whose year is a plan year or a
+    target opens in its ``plan_year``; a dated opening (``"fact"``) and a scenario's year stand
+    (existing links, which have no plan year, keep theirs).
 
     Parameters
     ----------
@@ -119,6 +120,8 @@ def reading_open_year(open_year: int, plan_year: int | None, basis: str,
     2030
     >>> reading_open_year(2023, 2023, "plan", "plan")
     2023
+    >>> reading_open_year(2026, 2024, "target", "plan")  # the plan as written: 2024
+    2024
     >>> reading_open_year(2025, 2024, "fact")          # opened 19 Dec 2025
     2025
     >>> reading_open_year(2025, 2025, "target")        # target date, opening unconfirmed
@@ -129,7 +132,8 @@ def reading_open_year(open_year: int, plan_year: int | None, basis: str,
     if basis not in OPEN_YEAR_BASES:
         raise ValueError(f"unknown open_year_basis {basis!r}; valid: {', '.join(OPEN_YEAR_BASES)}")
     if reading == "plan":
-        return plan_year if plan_year is not None and basis != "scenario" else open_year
+        # the plans' intentions replace targets and plan years; what has opened has opened
+        return plan_year if plan_year is not None and basis in ("plan", "target") else open_year
     if basis in ("fact", "scenario") or open_year > evidence_year:
         return open_year
     if basis == "target":

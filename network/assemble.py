@@ -226,14 +226,17 @@ class _Builder:
             if shared in self.by_point:
                 nid = self.by_point[shared]
                 rec = next(n for n in self.new_nodes if n["node"] == nid)
-                if rec["project"] != tag:
-                    rec["project"] = None  # present whenever any of its links is
-                ids.append(nid)
-                continue
-            kind = _WAYPOINT_KIND[spec.mode]
-            nid = self.node(lon, lat, kind, f"{spec.name} #{k + 1}", None,
-                            f"catalog:{spec.id}", project=tag)
-            self.by_point[shared] = nid
+                if rec["project"] == tag:
+                    ids.append(nid)
+                    continue
+                # present whenever any of its links is; each link brings its own joins below,
+                # so that the node is joined in every year one of them is open
+                rec["project"] = None
+            else:
+                kind = _WAYPOINT_KIND[spec.mode]
+                nid = self.node(lon, lat, kind, f"{spec.name} #{k + 1}", None,
+                                f"catalog:{spec.id}", project=tag)
+                self.by_point[shared] = nid
             ids.append(nid)
             label = f"{spec.id}#{k + 1}"
             joins = {"road": [("road", "road", "connector")],

@@ -108,7 +108,13 @@ def tables_for_projects(master: MasterNetwork, active: set[str], year: int) -> N
     project = master.nodes.get("project")
     keep = (np.ones(len(master.nodes), dtype=bool) if project is None
             else (project.isna() | project.isin(active)).to_numpy())
-    nodes = master.nodes[keep]
+    # a waypoint shared by links of several projects carries no tag: it is present only when
+    # one of them is (it then has edges); catalog places stay whatever their edges
+    shared = master.nodes["source"].astype(str).str.startswith("catalog:").to_numpy() \
+        & master.nodes["place_id"].isna().to_numpy() & (project.isna().to_numpy()
+                                                         if project is not None else True)
+    touched = master.nodes.index.isin(np.union1d(edges["u"].to_numpy(), edges["v"].to_numpy()))
+    nodes = master.nodes[keep & (~shared | touched)]
     return NetworkTables(year=year, nodes=nodes, edges=edges,
                          assembly=master.assembly.for_projects(active),
                          projects=frozenset(active))

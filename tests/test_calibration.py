@@ -17,8 +17,14 @@ def _route(km_by_class_terrain, urban=0.0):
     return pd.DataFrame(rows)
 
 
+REFERENCE = {"factor.default.flat": 0.9, "factor.default.hilly": 0.85,
+             "factor.default.mountainous": 0.8, "factor.expressway.flat": 1.0,
+             "factor.expressway.hilly": 1.0, "factor.expressway.mountainous": 1.0,
+             "factor.connector": 0.85, "rail": 40.0, "urban.road": 25.0, "urban.expressway": 60.0}
+
+
 def test_design_row_counts_hours_at_design_speed_and_urban_km():
-    table = load_speed_table()
+    table = cal.with_values(load_speed_table(), REFERENCE)
     r = _route({("national", "mountainous"): 60.0, ("expressway", "flat"): 120.0}, urban=0.25)
     a, fixed = cal.design_row(r, table)
     names = [p.name for p in cal.PARAMETERS]
@@ -29,10 +35,16 @@ def test_design_row_counts_hours_at_design_speed_and_urban_km():
     assert fixed == 0.0
     bus, _ = cal.design_row(r, table, time_factor=1.2)
     assert bus == pytest.approx(a * 1.2)
+    # an expressway slower than the urban speed drives its built-up km at its own speed, as
+    # assign_speeds does (min of the two): they count on its factor
+    slow = cal.with_values(table, {"factor.expressway.flat": 0.4})  # 48 km/h < 60
+    a2, _ = cal.design_row(r, slow)
+    assert a2[names.index("urban.expressway")] == 0
+    assert a2[names.index("factor.expressway.flat")] == pytest.approx(120.0 / 120)
 
 
 def test_fit_recovers_the_speeds_that_made_the_times():
-    table = load_speed_table()
+    table = cal.with_values(load_speed_table(), REFERENCE)
     truth = {p.name: (p.low + p.high) / 2 for p in cal.PARAMETERS}
     rng = np.random.default_rng(1)
     routes = [_route({("national", t): rng.uniform(20, 200)
@@ -50,7 +62,7 @@ def test_fit_recovers_the_speeds_that_made_the_times():
 
 
 def test_one_broken_route_does_not_set_the_speeds():
-    table = load_speed_table()
+    table = cal.with_values(load_speed_table(), REFERENCE)
     truth = {p.name: (p.low + p.high) / 2 for p in cal.PARAMETERS}
     rng = np.random.default_rng(2)
     routes = [_route({("national", "flat"): rng.uniform(50, 150)}) for _ in range(10)]
@@ -63,7 +75,7 @@ def test_one_broken_route_does_not_set_the_speeds():
 
 
 def test_parameters_stay_within_their_bounds():
-    table = load_speed_table()
+    table = cal.with_values(load_speed_table(), REFERENCE)
     A = np.array([cal.design_row(_route({("national", "flat"): 100.0}), table)[0]])
     got = cal.fit(A, np.zeros(1), np.array([0.1]), np.array([0.1]), np.array([10.0]))
     bound = next(p for p in cal.PARAMETERS if p.name == "factor.default.flat")
@@ -94,3 +106,11 @@ def test_with_values_sets_car_figures_only():
     assert new.urban_kmh["road"] == {"car": 22.0, "truck": table.urban_kmh["road"]["truck"]}
     assert new.rail_kmh["metre"]["car"] == 33.0
     assert table.factor["default"]["car"]["flat"] != 0.6  # the original is not changed
+
+
+def test_unused_parameters_keep_their_values():
+    table = cal.with_values(load_speed_table(), REFERENCE)
+    A = np.array([cal.design_row(_route({("national", "flat"): 100.0}), table)[0]])
+    got = cal.fit(A, np.zeros(1), np.array([1.5]), np.array([1.5]), np.array([1.0]),
+                  keep=REFERENCE)
+    assert got["rail"] == REFERENCE["rail"] and got["urban.expressway"] == 60.0

@@ -19,7 +19,8 @@ from corridors.timing import EVIDENCE_YEAR, next_plan_horizon, reading_open_year
     (2025, 2025, "target", "evidence", 2026),  # a passed target without a dated opening
     (2028, 2027, "target", "evidence", 2028),
     (2024, 2030, "scenario", "evidence", 2024),  # a scenario's year stands
-    (2023, 2029, "fact", "plan", 2029),       # the plan as written ignores the facts
+    (2023, 2029, "fact", "plan", 2023),       # what has opened has opened, in every reading
+    (2026, 2024, "target", "plan", 2024),     # the plan as written replaces a target
     (2023, 2023, "plan", "plan", 2023),
     (2014, None, "fact", "plan", 2014),       # existing links have no plan year
 ])
@@ -57,7 +58,8 @@ def test_evidence_reading_opens_nothing_in_the_past_without_a_dated_fact():
 def test_plan_reading_takes_the_plan_years():
     cat = apply_reading(load_catalog(), "plan")
     assert cat.projects["a3_1_04"].open_year == 2023
-    assert cat.projects["a3_1_12"].open_year == 2029  # opened 2023, planned for 2029
+    assert cat.projects["a3_1_12"].open_year == 2023  # opened 2023 (planned for 2029)
+    assert cat.projects["a3_1_01"].open_year == 2025  # target 2026, the plan said 2025
     assert cat.links["e_noi_bai_yen_bai"].open_year == 2014
 
 
