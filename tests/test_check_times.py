@@ -199,7 +199,7 @@ def test_shipped_facts_as_calibrated(shipped):
     assert by[("Hà Nội", "Hạ Long", 2017)] > 1.4 * by[("Hà Nội", "Hạ Long", 2025)]
 
 
-@pytest.mark.xfail(reason="issue 13 target not reached: 57 % of timed rows inside their range, "
+@pytest.mark.xfail(reason="issue 13 target not reached: 60 % of timed rows inside their range, "
                    "see the closing note", strict=True)
 def test_shipped_facts_within_target(shipped):
     _, s = shipped
