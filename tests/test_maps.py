@@ -184,10 +184,14 @@ def _check_layers(opened: Opened, expected: dict[str, int]) -> dict:
 
 # -- what the run says each map must hold --------------------------------------------------------
 def _links(results, year, mode, classes) -> int:
+    from maps.geo import undirected_edges
+
     e = results.builds[year].tables.edges
-    rows = int((e["mode"].eq(mode) & e["class"].isin(classes)).sum())
-    assert rows % 2 == 0  # one row per direction of travel
-    return rows // 2
+    e = e[e["mode"].eq(mode) & e["class"].isin(classes)]
+    assert len(e) % 2 == 0  # one row per direction of travel
+    # one link per pair of directions; coincident copies (two links' access roads to one town)
+    # are drawn once
+    return len(undirected_edges(e))
 
 
 NETWORK = {"Expressways": ("road", ["expressway"]), "National roads": ("road", ["national"]),

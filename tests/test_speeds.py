@@ -44,8 +44,8 @@ def test_calibrated_figures_are_plausible():
 
     shipped = load_speed_table()
     values = current_values(shipped)
-    for p in PARAMETERS:
-        assert p.low <= values[p.name] <= p.high, p.name
+    for p in PARAMETERS:  # figures are written to 3 decimals
+        assert p.low - 1e-3 <= values[p.name] <= p.high + 1e-3, p.name
     text = default_speeds_path().read_text(encoding="utf-8")
     assert "calibrated against travel_times.csv" in text
 
