@@ -175,15 +175,12 @@ def design_row(edges: pd.DataFrame, table: SpeedTable, time_factor: float = 1.0
         if mode == "road":
             t = t if t in TERRAINS else table.terrain_fallback
             design = d_own if d_own > 0 else table.design_kmh[cls][t]
-            if cls == "expressway":
-                group, slow = f"factor.expressway.{expressway_grade(design)}", "urban.expressway"
-            elif cls == "connector":
-                group, slow = "factor.connector", "urban.road"
-            else:
-                group, slow = f"factor.default.{t}", "urban.road"
             kind = "expressway" if cls == "expressway" else "road"
-            factor = table.operating_factor(cls, "car", expressway_grade(design)
-                                            if cls == "expressway" else t)
+            column_t = expressway_grade(design) if kind == "expressway" else t
+            group = {"expressway": f"factor.expressway.{column_t}",
+                     "connector": "factor.connector"}.get(cls, f"factor.default.{t}")
+            slow = f"urban.{kind}"
+            factor = table.operating_factor(cls, "car", column_t)
             if table.urban_kmh and factor * design < table.urban_kmh[kind]["car"]:
                 # the open-road speed is already below the urban one: assign_speeds drives
                 # the built-up km at it too (min(v, urban)), so they count on the factor

@@ -495,6 +495,10 @@ def _check_edges(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mode, cls, length
 
 
+#: Lowest design speed (km/h) of the TCVN 5729 grades, keyed by the terrain each is built for.
+_GRADE_MIN_KMH = (("flat", 110.0), ("hilly", 90.0))
+
+
 def expressway_grade(design_kmh: float) -> str:
     """Return the terrain column in which TCVN 5729 builds an expressway of this design speed.
 
@@ -507,11 +511,14 @@ def expressway_grade(design_kmh: float) -> str:
     >>> expressway_grade(120), expressway_grade(100), expressway_grade(80)
     ('flat', 'hilly', 'mountainous')
     """
-    if design_kmh >= 110:
-        return "flat"
-    if design_kmh >= 90:
-        return "hilly"
-    return "mountainous"
+    return next((g for g, low in _GRADE_MIN_KMH if design_kmh >= low), "mountainous")
+
+
+def _grade_factors(table: SpeedTable, profile: str, design_kmh: np.ndarray) -> np.ndarray:
+    """Operating factors of expressway edges by the grade of their design speeds (vectorised)."""
+    return np.select([design_kmh >= low for _, low in _GRADE_MIN_KMH],
+                     [table.operating_factor("expressway", profile, g) for g, _ in _GRADE_MIN_KMH],
+                     default=table.operating_factor("expressway", profile, "mountainous"))
 
 
 def _road_speeds(frame: pd.DataFrame, cls: np.ndarray, sel: np.ndarray,
@@ -538,8 +545,7 @@ def _road_speeds(frame: pd.DataFrame, cls: np.ndarray, sel: np.ndarray,
             for prof, arr in speeds.items():
                 if c == "expressway":
                     # expressway factors are keyed by the grade the design speed gives
-                    v = np.array([table.operating_factor(c, prof, expressway_grade(x))
-                                  for x in d]) * d
+                    v = _grade_factors(table, prof, d) * d
                 else:
                     v = table.operating_factor(c, prof, t) * d
                 lo, hi = table.bounds_kmh[c][prof]

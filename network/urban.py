@@ -22,19 +22,17 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
-import shapely
 from pyproj import Transformer
 from scipy import ndimage
 
 from layers.region import raster_path
 from network.schema import METRIC_CRS
+from network.terrain import SAMPLE_STEP_M, sample_points
 
 #: People per km² from which a 1 km pixel is built-up (UN degree of urbanisation, urban centre).
 URBAN_DENSITY_PER_KM2 = 1500.0
 #: People a cluster of dense pixels must hold to be an urban centre.
 URBAN_CENTRE_MIN_PEOPLE = 50_000.0
-#: Distance between samples along an edge, metres.
-SAMPLE_STEP_M = 250.0
 
 
 def urban_centres(people: np.ndarray, transform, crs, threshold: float = URBAN_DENSITY_PER_KM2,
@@ -74,8 +72,7 @@ def urban_centres(people: np.ndarray, transform, crs, threshold: float = URBAN_D
 
 
 def urban_share(edges: gpd.GeoDataFrame, raster: str | Path | None = None,
-                threshold: float = URBAN_DENSITY_PER_KM2, metric_crs: str = METRIC_CRS
-                ) -> np.ndarray:
+                threshold: float = URBAN_DENSITY_PER_KM2) -> np.ndarray:
     """Return, for each edge, the share of its length inside the built-up area (0 to 1).
 
     Parameters
@@ -87,8 +84,6 @@ def urban_share(edges: gpd.GeoDataFrame, raster: str | Path | None = None,
         WorldPop 2020 1 km grid.
     threshold : float
         People per km² from which a pixel is built-up.
-    metric_crs : str
-        CRS in which samples are spaced.
 
     Returns
     -------
@@ -98,27 +93,18 @@ def urban_share(edges: gpd.GeoDataFrame, raster: str | Path | None = None,
     out = np.zeros(len(edges))
     if not len(edges):
         return out
-    geom = edges.geometry.to_crs(metric_crs).values
-    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
-    lengths = np.where(ok, shapely.length(geom), 0.0)
-    counts = np.maximum(1, np.ceil(lengths / SAMPLE_STEP_M)).astype(int)
-    owner = np.repeat(np.arange(len(edges)), counts)
-    # sample at the middles of n equal parts
-    frac = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + 0.5) \
-        / np.repeat(counts, counts)
-    keep = ok[owner]
-    pts = shapely.line_interpolate_point(geom[owner[keep]], frac[keep], normalized=True)
+    owner, mx, my = sample_points(edges, SAMPLE_STEP_M)  # the terrain module's samples
     with rasterio.open(raster or raster_path("population")) as src:
-        to_r = Transformer.from_crs(metric_crs, src.crs, always_xy=True)
-        x, y = to_r.transform(shapely.get_x(pts), shapely.get_y(pts))
+        to_r = Transformer.from_crs(METRIC_CRS, src.crs, always_xy=True)
+        x, y = to_r.transform(mx, my)
         band = src.read(1, masked=True).filled(0).astype(float)
         rows, cols = rasterio.transform.rowcol(src.transform, x, y)
         rows, cols = np.asarray(rows), np.asarray(cols)
         inside = (rows >= 0) & (rows < src.height) & (cols >= 0) & (cols < src.width)
         centre = urban_centres(band, src.transform, src.crs, threshold)
-        hit_px = np.zeros(len(pts), dtype=bool)
+        hit_px = np.zeros(len(owner), dtype=bool)
         hit_px[inside] = centre[rows[inside], cols[inside]]
-    hit = pd.Series(hit_px.astype(float)).groupby(owner[keep]).mean()
+    hit = pd.Series(hit_px.astype(float)).groupby(owner).mean()
     out[hit.index.to_numpy()] = hit.to_numpy()
     return out
 

@@ -62,9 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     table0 = load_speed_table()
     before, _, _ = _system(obs, table0)
     # start from the table's figures, brought inside the bounds
-    values = {p.name: min(max(v, p.low), p.high) for p, v in
-              zip(cal.PARAMETERS, (cal.current_values(table0)[p.name] for p in cal.PARAMETERS),
-                  strict=True)}
+    current = cal.current_values(table0)
+    values = {p.name: min(max(current[p.name], p.low), p.high) for p in cal.PARAMETERS}
     table = cal.with_values(table0, values)
     best = None  # (loss on the full model, values): routes change with speeds, so every round
     for k in range(MAX_ROUNDS + 1):  # is scored on its own routes and the best one is kept
@@ -76,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             best = (score, values)
         if k == MAX_ROUNDS:
             break
-        new = cal.fit(A, fixed, low, high, weight, keep=cal.current_values(table0))
+        new = cal.fit(A, fixed, low, high, weight, keep=current)
         moved = max(abs(new[n] / values[n] - 1) for n in new)
         print(f"round {k + 1}: loss {score:.4f}; largest parameter change {moved:.1%}",
               file=sys.stderr)
