@@ -225,6 +225,72 @@ def test_agrees_with_closing_every_link_and_rebuilding(seed):
         assert mine[k] == pytest.approx(delay, rel=1e-9, abs=1e-7)
 
 
+def _brute_force(net, roads, twin_of, places, dests):
+    """Close every road link (its rows in both directions and its twins), rebuild, re-route."""
+    edges = net.tables.edges
+    gates = [g.id for g in net.gates()]
+    src = [places[g] for g in gates]
+    tgt = [places[d] for d in dests]
+    base, _ = net.router().matrix(src, tgt)
+    link = edges["source"].replace(twin_of)
+    expected = {}
+    for s in link[edges["class"] != "connector"].unique():
+        closed, _ = Router(net.tables.nodes, edges[link != s], "car").matrix(src, tgt)
+        for i, g in enumerate(gates):
+            for j, d in enumerate(dests):
+                if closed[i, j] - base[i, j] > 1e-6:
+                    expected[(g, d, s.split(":")[-1])] = closed[i, j] - base[i, j]
+    return expected
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5, 6])
+def test_pruned_searches_agree_with_brute_force_on_random_graphs(seed):
+    """Exactness of the bounded detour searches on random sparse graphs.
+
+    Long detours (beyond the first search limit), disconnections, twins, distinct parallel
+    roads and connectors (never closed, may carry detours) all occur.
+    """
+    rng = np.random.default_rng(seed)
+    n = 40
+    roads = [(i, i + 1, float(rng.uniform(0.05, 0.5))) for i in range(n - 1)]  # a spine
+    for _ in range(30):
+        a, b = sorted(int(x) for x in rng.choice(n, 2, replace=False))
+        roads.append((a, b, float(rng.uniform(0.05, 4.0))))
+    k0 = len(roads)
+    for k in rng.choice(k0, 6, replace=False):  # twins: same road under another source
+        a, b, t = roads[k][:3]
+        roads.append((a, b, t + 0.01, "national", f"twin:{k}"))
+    for k in rng.choice(k0, 4, replace=False):  # distinct slower roads between the same nodes
+        a, b, t = roads[k][:3]
+        roads.append((a, b, 3 * t, "provincial", f"giaothong:alt_{k}", 0.02))
+    for k in range(3):  # connectors: schematic joins, never closed
+        a, b = sorted(int(x) for x in rng.choice(n, 2, replace=False))
+        roads.append((a, b, float(rng.uniform(0.5, 2.0)), "connector", f"join:{k}"))
+    places = {GATE: 0, "gate_two": int(rng.integers(1, n // 2)), HN: n - 1,
+              "town_x": int(rng.integers(n // 2, n - 1))}
+    net = make_net(roads, n, places)
+    dests = [HN, "town_x"]
+    got = critical_links(net, destinations=dests, top=None)
+    twin_of = {f"twin:{k}": f"giaothong:gt_{k}" for k in range(k0)}
+    expected = _brute_force(net, roads, twin_of, places, dests)
+    mine = {(r.gate_id, r.destination, r.edge_source.split(";")[0].split(":")[-1]): r.delay_h
+            for r in got.itertuples()}
+    assert mine.keys() == expected.keys()
+    assert expected  # the graphs do have critical links
+    for k, delay in expected.items():
+        assert mine[k] == pytest.approx(delay, rel=1e-9, abs=1e-7)
+    assert got.attrs["closures"] > 0
+
+
+def test_long_detour_beyond_the_first_limit():
+    # base 0-1-2 = 1 h; closing 1-2 leaves 1-3-2 (10 h): far beyond the bounded first search
+    roads = [(0, 1, 0.5), (1, 2, 0.5), (1, 3, 5.0), (3, 2, 5.0)]
+    t = critical_links(make_net(roads, 4, {GATE: 0, HN: 2})).set_index("link_id")
+    assert t.loc["1-2", "closed_time_h"] == pytest.approx(10.5)
+    assert t.loc["1-2", "delay_h"] == pytest.approx(9.5)
+    assert bool(t.loc["0-1", "disconnects"])
+
+
 def test_summary_counts_gates_and_delays():
     t = pd.DataFrame({
         "scenario": "s", "gate_id": ["g1", "g1", "g2", "g2", "g3"],
