@@ -607,8 +607,12 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
 @click.option("--force", is_flag=True, help="Replace the previous run of the same scenarios.")
 @click.option("--allow-empty", is_flag=True,
               help="Run even when the --osm extract holds none of the catalog's places.")
+@click.option("--each-year", is_flag=True,
+              help="Also compute every year between the two (same master network): the "
+                   "report's chart of time to Hà Nội per gate by year, and when each gate "
+                   "gets its gain.")
 def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path: Path | None,
-            force: bool, allow_empty: bool) -> None:
+            force: bool, allow_empty: bool, each_year: bool) -> None:
     """Run the main job: networks, analyses, maps, GIS exports and the report.
 
     For the base and each scenario, writes OUT/<scenario>/: networks/ (2025 and 2030 networks
@@ -621,6 +625,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
       corridors run
       corridors run --scenario late-sgr.yaml --out results/
       corridors run --osm vietnam-latest.osm.pbf --out osm-run/
+      corridors run --years 2025 2030 --each-year
     """
     from corridors.run import run_all
     from corridors.scenario import read_scenario
@@ -634,19 +639,100 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
         raise click.ClickException(_message(exc)) from None
     _check_out(out_dir)
     started = time.perf_counter()
-    with progress_bar(14 * (1 + len(scenarios)), "corridors run") as bar:
+    with progress_bar((14 + each_year) * (1 + len(scenarios)), "corridors run") as bar:
         def progress(name):
             bar.set_postfix_str(name[:40])
             bar.update(1)
         try:
             manifests = run_all(out_dir, years, scenarios, osm=osm, catalog_path=catalog_path,
-                                force=force, progress=progress, allow_empty=allow_empty)
+                                force=force, progress=progress, allow_empty=allow_empty,
+                                each_year=each_year)
         except (InputError, OsmReadError, FileExistsError, ValueError) as exc:
             raise click.ClickException(_message(exc)) from None
     for m in manifests:
         click.echo(f"{m['scenario']}: {len(m['files'])} files in {out_dir / m['scenario']} "
                    f"(report: {out_dir / m['scenario'] / 'report.html'})")
     click.echo(f"index: {out_dir / 'index.html'}; run time {time.perf_counter() - started:.0f} s")
+
+
+@main.command("uncertainty")
+@click.option("--samples", required=True, type=click.IntRange(1, 100_000), metavar="N",
+              help="Samples per scenario (opening delays and speeds drawn).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(0, 2**63 - 1),
+              help="Seed: the same seed gives the same results, bit for bit, on any cluster.")
+@click.option("--scenario", "scenario_paths", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Scenario file (YAML), repeatable; the base always runs too. Its "
+                   "'uncertainty:' key overrides data/uncertainty.yaml.")
+@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+              show_default=True, metavar="A B", help="First and last year; every year between "
+                                                     "is simulated.")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="A running Dask scheduler (tcp://host:8786) to send the samples to; default "
+                   "a local cluster.")
+@click.option("--workers", type=click.IntRange(0, 256), default=None,
+              help="Worker processes of the local cluster [default: one per core]; 0 runs "
+                   "serially in this process, without Dask.")
+@click.option("--attribution-samples", type=click.IntRange(0, 100_000), default=None,
+              metavar="M", help="Samples on which project attribution runs (the first M) "
+                                "[default: all, at most 200].")
+@click.option("--out", "out_dir", type=OutDir(),
+              default=Path("corridors-out"), show_default=True, help="Output folder.")
+@catalog_option
+@click.option("--force", is_flag=True, help="Replace the previous uncertainty reports.")
+def uncertainty_cmd(samples: int, seed: int, scenario_paths, years, scheduler: str | None,
+                    workers: int | None, attribution_samples: int | None, out_dir: Path,
+                    catalog_path: Path | None, force: bool) -> None:
+    """Simulate opening delays and speeds: P10/P50/P90 of every year, fan charts.
+
+    For the base and each scenario, draws each project's opening delay (by its status and
+    kind) and the speeds of each class (correlated, within their bounds) from
+    data/uncertainty.yaml, times every year, and writes OUT/uncertainty-<scenario>/:
+    report.html (fan charts; the probability that each gate's gain arrives by 2030),
+    tables/ (CSV, Parquet) and uncertainty.json. The run's index.html links the reports.
+
+    \b
+    Examples:
+      corridors uncertainty --samples 200
+      corridors uncertainty --samples 500 --seed 7 --scenario late-sgr.yaml
+      corridors uncertainty --samples 2000 --scheduler tcp://10.0.0.5:8786
+      corridors uncertainty --samples 50 --workers 0        (serial, no Dask)
+    """
+    from contextlib import nullcontext
+
+    from corridors.distributed import dask_client
+    from corridors.scenario import read_scenario
+    from corridors.uncertainty_run import run_uncertainty, scenarios_with_base, simulate_all
+
+    _check_years(years, "--years")
+    try:
+        scenarios = scenarios_with_base([read_scenario(p) for p in scenario_paths])
+    except (InputError, ValueError) as exc:
+        raise click.ClickException(_message(exc)) from None
+    _check_out(out_dir)
+    started = time.perf_counter()
+    cluster = nullcontext(None) if workers == 0 and not scheduler else dask_client(
+        scheduler, workers)
+    try:
+        with progress_bar(2 * len(scenarios) + 1, "corridors uncertainty") as bar:
+            def progress(name):
+                bar.set_postfix_str(name[:40])
+                bar.update(1)
+
+            with cluster as client:
+                sims = simulate_all(scenarios, samples, seed, years, client=client,
+                                    attribution_samples=attribution_samples,
+                                    catalog_path=catalog_path, progress=progress,
+                                    bars=not UI["quiet"])
+        reports = run_uncertainty(out_dir, sims, force=force)
+    except (InputError, FileExistsError, ValueError) as exc:
+        raise click.ClickException(_message(exc)) from None
+    except OSError as exc:  # an unreachable --scheduler
+        raise click.ClickException(f"--scheduler {scheduler}: {exc}" if scheduler
+                                   else str(exc)) from None
+    for r in reports:
+        click.echo(f"wrote {r}")
+    click.echo(f"run time {time.perf_counter() - started:.0f} s")
 
 
 @main.command("export")

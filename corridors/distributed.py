@@ -57,6 +57,9 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     """
     from distributed import Client, LocalCluster
 
+    # distributed logs every start and stop at INFO: keep them for -vv only
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+        logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
         client = Client(scheduler)
         try:

@@ -163,6 +163,22 @@ def _headlines(tab: dict[str, pd.DataFrame], results: RunResults, la: str, lb: s
     return lines
 
 
+def _trajectory(results: RunResults) -> dict | None:
+    """Return the chart and gains table of a run's year-by-year trajectories, if computed."""
+    traj = results.trajectories
+    if traj is None:
+        return None
+    from corridors.charts import trajectory_chart
+
+    gains = _round(traj.gains.sort_values(["kind", "first_gain_year", "saving_h"],
+                                          ascending=[False, True, False]))
+    gains["first_gain_year"] = gains["first_gain_year"].astype("Int64")
+    return {"chart": trajectory_chart(traj.gates), "years": traj.years,
+            "threshold_h": traj.threshold_h,
+            "gains": gains.to_html(index=False, na_rep="—", classes="t", border=0,
+                                   float_format=lambda x: f"{x:,.2f}")}
+
+
 def write_report(results: RunResults, path: str | Path, maps: dict[str, str] | None = None,
                  outputs: dict[str, str] | None = None) -> Path:
     """Write the report as one HTML file.
@@ -192,7 +208,7 @@ def write_report(results: RunResults, path: str | Path, maps: dict[str, str] | N
         chart_gates=_chart_gates(tab["gates"], la, lb),
         chart_corridors=_chart_corridors(tab["corridors"], la, lb),
         maps=maps or {}, outputs=outputs or {}, quality=quality,
-        timings=results.timings_s)
+        timings=results.timings_s, trajectory=_trajectory(results))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")

@@ -22,6 +22,7 @@ from corridors.analysis_network import AnalysisNetwork
 from corridors.build import BuildResult, build_networks, file_hash
 from corridors.scenario import BASE, Scenario
 from corridors.surfaces import TimeGrid, gate_isochrones, node_savings, time_grid, time_to_nearest
+from corridors.trajectories import Trajectories
 from layers.attribution import attribution_text
 from layers.datadir import data_dir
 
@@ -51,6 +52,8 @@ class RunResults:
         Toolkit version, date, years, scenario and inputs with their hashes, run time.
     timings_s : dict
         Seconds spent in each step.
+    trajectories : Trajectories or None
+        Every year between the two (:mod:`corridors.trajectories`), when asked for.
     """
 
     scenario: Scenario
@@ -63,6 +66,7 @@ class RunResults:
     nearest_gate_h: dict[int, np.ndarray]
     provenance: dict
     timings_s: dict[str, float] = field(default_factory=dict)
+    trajectories: Trajectories | None = None
 
     def network(self, year: int) -> AnalysisNetwork:
         """Return the analysable network of a year of the run."""

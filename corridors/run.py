@@ -65,13 +65,32 @@ def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], Non
     return manifest
 
 
-def _index_html(manifests: list[dict], pending: Sequence[str] = ()) -> str:
-    """Return OUT/index.html; with ``pending`` scenarios, a page saying the run is incomplete."""
+def _add_trajectories(results: RunResults) -> None:
+    """Compute the year-by-year trajectories of a run (same master network) into its tables."""
+    from corridors.trajectories import trajectories, year_range
+    from corridors.variants import VariantEngine
+
+    t0 = time.perf_counter()
+    b = results.builds[results.years[1]]
+    traj = trajectories(VariantEngine.from_master(b.master, b.catalog), b.catalog,
+                        year_range(results.years))
+    results.trajectories = traj
+    results.analyses.tables.update(traj.tables())
+    results.timings_s["trajectories"] = round(time.perf_counter() - t0, 2)
+
+
+def _index_html(manifests: list[dict], pending: Sequence[str] = (),
+                extra: Sequence[tuple[str, str]] = ()) -> str:
+    """Return OUT/index.html; with ``pending`` scenarios, a page saying the run is incomplete.
+
+    ``extra`` links (label, relative href) follow the scenarios: the uncertainty reports.
+    """
     e = html.escape
+    rows = "".join(f'<li><a href="{e(href)}">{e(label)}</a></li>' for label, href in extra)
     rows = "".join(
         f'<li><a href="{e(m["scenario"])}/report.html">{e(m["scenario"])}</a>: years '
         f'{" → ".join(map(str, m["years"]))}, {len(m["files"])} files, '
-        f'{m["timings_s"].get("total_run", "")} s</li>' for m in manifests)
+        f'{m["timings_s"].get("total_run", "")} s</li>' for m in manifests) + rows
     attribution = e(manifests[0]["provenance"]["attribution"]) if manifests else ""
     warning = (f"<p><strong>This run is incomplete</strong>: not yet written: "
                f"{e(', '.join(pending))} (see {INCOMPLETE_NAME}). Folders of these scenarios, "
@@ -97,8 +116,12 @@ def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> Non
 def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             scenarios: Sequence[Scenario] = (), *, osm=None, catalog_path=None,
             force: bool = False, progress: Callable[[str], None] | None = None,
-            allow_empty: bool = False) -> list[dict]:
+            allow_empty: bool = False, each_year: bool = False) -> list[dict]:
     """Run the main job for the base and each scenario; return their manifests.
+
+    With ``each_year``, every year between the two is computed from the same master network
+    (:mod:`corridors.trajectories`): the tables ``trajectory_*`` and the report's chart of
+    time to Hà Nội per gate by year, with the year each gate gets its gain.
 
     Raises
     ------
@@ -126,6 +149,9 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
                                       progress=lambda name, s=sc.name: step(f"{s}: {name}"),
                                       allow_empty=allow_empty)
+            if each_year:
+                step(f"{sc.name}: every year")
+                _add_trajectories(results)
             with folder.staging(sc.name) as stage:
                 manifest = _write_scenario(results, stage,
                                            lambda n, s=sc.name: step(f"{s}: {n}"))
@@ -134,6 +160,9 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
                                                            indent=2), encoding="utf-8")
                 folder.commit_folder(stage, sc.name)
             manifests.append(manifest)
-        folder.write_text("index.html", _index_html(manifests))  # last
+        from corridors.uncertainty_run import uncertainty_links
+
+        links = uncertainty_links(out)  # reports of `corridors uncertainty` in this folder
+        folder.write_text("index.html", _index_html(manifests, extra=links))  # last
         folder.mark_complete()
     return manifests

@@ -18,6 +18,8 @@ A scenario is a YAML file::
       source: {"osm:way/123": 30}      # giaothong:..., osm:... or catalog:<id>
     open_years: evidence               # evidence (default): the network as it stands;
                                        # plan: the plans' years as written
+    uncertainty:                       # overrides of data/uncertainty.yaml (corridors
+      delays: {planned: {p_on_time: 0.1}}  # uncertainty), plain numbers
 
 The 2025 and 2030 networks of a scenario come from the same code path as the base: the scenario
 changes the catalog, then the network of each year is built from the changed catalog. Every
@@ -39,6 +41,7 @@ from corridors.catalog import Catalog, RawCatalog, build_catalog, read_raw
 from corridors.diagnostics import InputError, Problem
 from corridors.safe_yaml import MAX_DESCRIPTION, MAX_SCENARIO_BYTES, load_yaml
 from corridors.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
+from corridors.uncertainty_params import override_problems
 from corridors.validation import validate_raw
 from network.speeds import MODE_CLASSES
 
@@ -53,7 +56,7 @@ SPEED_CLASSES = tuple(c for mode, classes in MODE_CLASSES.items() if mode != "tr
 #: Prefixes of the edge ``source`` ids a scenario may set a speed for.
 SOURCE_PREFIXES = ("giaothong:", "osm:", "catalog:")
 
-_KEYS = {"name", "description", "projects", "speeds", "open_years"}
+_KEYS = {"name", "description", "projects", "speeds", "open_years", "uncertainty"}
 _PROJECT_KEYS = {"delay", "drop", "add"}
 _SPEED_KEYS = {"class", "project", "source"}
 
@@ -80,6 +83,9 @@ class Scenario:
         How opening years are read (:func:`corridors.timing.reading_open_year`): ``evidence``,
         the network as it stands (a year already past opens a link only with a dated fact), or
         ``plan``, the plans as written.
+    uncertainty : dict
+        Overrides of ``data/uncertainty.yaml`` for ``corridors uncertainty`` (checked by
+        :func:`corridors.uncertainty_params.override_problems`).
     """
 
     name: str
@@ -90,6 +96,7 @@ class Scenario:
     speeds: dict[str, dict[str, float]] = field(default_factory=dict)
     path: Path | None = None
     reading: str = DEFAULT_READING
+    uncertainty: dict[str, Any] = field(default_factory=dict)
 
 
 BASE = Scenario(name="base", description="the catalogs as shipped")
@@ -177,13 +184,20 @@ def read_scenario(path: str | Path) -> Scenario:
     reading = doc.get("open_years", DEFAULT_READING)
     if reading not in READINGS:
         bad("-", "open_years", f"must be one of {', '.join(READINGS)}, got {reading!r}")
+    uncertainty = doc.get("uncertainty") or {}
+    if not isinstance(uncertainty, dict):
+        bad("-", "uncertainty", "must be a mapping of delays, kind_factor, speeds and/or "
+            "gain_threshold_h (see data/uncertainty.yaml)")
+        uncertainty = {}
+    problems += override_problems(uncertainty, f)
     if problems:
         raise InputError(problems, f"the scenario {path}")
     return Scenario(reading=reading, name=name.strip(),
                     description=str(doc.get("description") or ""),
                     delay={str(k): v for k, v in delay.items()},
                     drop=tuple(str(p) for p in drop), add=tuple(add),
-                    speeds={k: dict(v) for k, v in speeds.items()}, path=path)
+                    speeds={k: dict(v) for k, v in speeds.items()}, path=path,
+                    uncertainty=dict(uncertainty))
 
 
 def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -> Catalog:

@@ -1,0 +1,69 @@
+"""Year-by-year trajectories: the same numbers as the run's two years; when gates gain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from corridors.build import build_networks
+from corridors.cli import main
+from corridors.trajectories import first_gain_years, trajectories, year_range
+from corridors.variants import VariantEngine
+
+
+@pytest.fixture(scope="module")
+def traj():
+    b = build_networks([2030])[2030]
+    return trajectories(VariantEngine.from_master(b.master, b.catalog), b.catalog,
+                        year_range((2025, 2030)), threshold_h=0.25)
+
+
+def test_every_year_of_every_gate(traj):
+    assert traj.years == (2025, 2026, 2027, 2028, 2029, 2030)
+    assert len(traj.gates) == 6 * 30 and len(traj.corridors) == 6 * 7
+    # times only fall as projects open
+    wide = traj.gates.pivot(index="year", columns="id", values="time_h_to_ha_noi")
+    assert (wide.diff().dropna() <= 1e-9).all().all()
+
+
+def test_when_each_gate_gets_its_gain(traj):
+    g = traj.gains.set_index("id")
+    # Hữu Nghị gains with the Hữu Nghị – Chi Lang expressway in 2026
+    assert g.loc["gate_huu_nghi", "first_gain_year"] == 2026
+    assert g.loc["gate_huu_nghi", "project"] == "a3_1_11"
+    assert g.loc["gate_huu_nghi", "gain_h"] >= 0.25
+    # Tây Trang with the Hòa Bình – Mộc Châu expressway in 2028
+    assert g.loc["gate_tay_trang", "first_gain_year"] == 2028
+    assert g.loc["gate_tay_trang", "project"] == "a3_2_12"
+    # Móng Cái gains nothing: no year, no project
+    assert np.isnan(g.loc["gate_mong_cai", "first_gain_year"])
+    assert g.loc["gate_mong_cai", "project"] == ""
+
+
+def test_first_gain_years_rules():
+    t = np.array([[3.0, np.inf, np.nan, 2.0],
+                  [2.8, np.inf, 5.0, 2.0],
+                  [2.7, 4.0, 4.0, 1.9]])
+    got = first_gain_years(t, [2025, 2026, 2027], 0.25)
+    # gain reached exactly at the threshold; connected counts; absent at first: never
+    assert got[0] == 2027 and got[1] == 2027 and np.isnan(got[2]) and np.isnan(got[3])
+
+
+def test_run_each_year_puts_the_chart_in_the_report(tmp_path):
+    out = tmp_path / "o"
+    res = CliRunner().invoke(main, ["--quiet", "run", "--each-year", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    html = (out / "base" / "report.html").read_text(encoding="utf-8")
+    assert "Year by year, 2025–2030" in html and "When each gate gets its gain" in html
+    assert 'alt="time to Hà Nội per gate by year" src="data:image/png;base64,' in html
+    traj = pd.read_csv(out / "base" / "tables" / "trajectory_gates.csv")
+    access = pd.read_csv(out / "base" / "tables" / "gate_access.csv", dtype={"scenario": str})
+    car = access[access["profile"] == "car"]
+    for year in (2025, 2030):  # the trajectory's ends are the run's two years
+        a = car[car["scenario"] == str(year)].set_index("id")["time_h_to_ha_noi"]
+        t = traj[traj["year"] == year].set_index("id")["time_h_to_ha_noi"]
+        assert len(t) == 30
+        np.testing.assert_allclose(t.loc[a.index], a, atol=1e-9)
+    assert (out / "base" / "tables" / "trajectory_gains.parquet").exists()
