@@ -449,8 +449,10 @@ def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable
     for spec in links:
         if spec.upgrades is None:
             continue
-        # the link's own edges, not the connectors joining its waypoints to the roads
-        hit = ((edges["project"] == spec.upgrades) & (edges["source"] != "join")).to_numpy()
+        # the link's own edges, not the connectors joining its waypoints to the roads nor the
+        # access roads from its ends to a town (city streets, which a widening leaves as they are)
+        hit = ((edges["project"] == spec.upgrades)
+               & ~edges["source"].isin(["join", "access"])).to_numpy()
         new = edges[hit].copy()
         if spec.design_speed_kmh is not None:
             new["design_speed_kmh"] = spec.design_speed_kmh

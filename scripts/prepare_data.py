@@ -14,6 +14,8 @@ run leaves the previous dataset intact.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import re
 import shutil
 import sys
@@ -172,10 +174,47 @@ def build_rasters(shared: Path, out: Path, register: dict) -> dict[str, str]:
     return done
 
 
-def copy_facts(facts: Path, out: Path, register: dict) -> dict[str, str]:
-    """Copy the fact files of the register (``file: facts/<name>``) byte for byte into ``out``.
+def apply_corrections(text: str, corrections: list[dict], where: str) -> tuple[str, int]:
+    """Apply the register's reviewed corrections to a fact CSV; every other byte is kept.
 
-    Returns the register name of each file copied and its size in rows.
+    Each correction names one row by some of its fields (``row``), the ``field`` to change, the
+    value it ``was`` and the new ``value``, with the ``reason``. A correction that matches no row,
+    or several, or whose ``was`` is not the cell's value, stops the copy: the sheet changed, and
+    the correction must be reviewed again.
+
+    Returns the corrected text and the number of rows changed.
+    """
+    lines = text.splitlines(keepends=True)
+    header = next(csv.reader([lines[0]]))
+    rows = [next(csv.reader([line])) for line in lines[1:]]
+    for k, c in enumerate(corrections):
+        label = f"sources.yaml: {where}: corrections[{k}]"
+        for key in ("row", "field", "was", "value", "reason"):
+            if key not in c:
+                raise SystemExit(f"error: {label}: missing field {key!r}")
+        if c["field"] not in header or any(f not in header for f in c["row"]):
+            raise SystemExit(f"error: {label}: unknown column (columns: {', '.join(header)})")
+        hits = [i for i, r in enumerate(rows)
+                if all(r[header.index(f)] == str(v) for f, v in c["row"].items())]
+        if len(hits) != 1:
+            raise SystemExit(f"error: {label}: {c['row']} matches {len(hits)} rows, not one")
+        cell = rows[hits[0]][header.index(c["field"])]
+        if cell != str(c["was"]):
+            raise SystemExit(f"error: {label}: field {c['field']!r} is {cell!r}, not {c['was']!r}")
+        rows[hits[0]][header.index(c["field"])] = str(c["value"])
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator=lines[hits[0] + 1][len(lines[hits[0] + 1].rstrip("\r\n")):]
+                   or "\n").writerow(rows[hits[0]])
+        lines[hits[0] + 1] = buf.getvalue()
+    return "".join(lines), len(corrections)
+
+
+def copy_facts(facts: Path, out: Path, register: dict) -> dict[str, str]:
+    """Copy the fact files of the register (``file: facts/<name>``) into ``out``.
+
+    A file is copied byte for byte, except for the reviewed ``corrections`` its register entry
+    lists (see :func:`apply_corrections`). Returns the register name of each file copied and its
+    size in rows.
     """
     done = {}
     for name, entry in register["layers"].items():
@@ -191,9 +230,12 @@ def copy_facts(facts: Path, out: Path, register: dict) -> dict[str, str]:
                              "holding travel_times.csv")
         dst = out / entry["file"]
         dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
+        # bytes, not text mode: the sheet's line endings are kept as they are
+        text, fixed = apply_corrections(src.read_bytes().decode("utf-8"),
+                                        entry.get("corrections") or [], name)
+        dst.write_bytes(text.encode("utf-8"))
         rows = len(pd.read_csv(dst))
-        done[name] = f"{rows} rows"
+        done[name] = f"{rows} rows" + (f", {fixed} corrected" if fixed else "")
     return done
 
 
@@ -214,6 +256,17 @@ def sources_markdown(register: dict, counts: dict[str, int], rasters: dict[str, 
                      f"{e['attribution']} |")
     lines += ["", "## Attribution to carry", "", " ".join(register["attribution"].split()), "",
               "## Notes", "", " ".join(register["notes"].split()), ""]
+    fixes = [(e["file"], c) for e in register["layers"].values()
+             for c in e.get("corrections") or []]
+    if fixes:
+        lines += ["## Corrections to the fact sheet", "",
+                  "Rows of the project's fact sheet changed on copy "
+                  "(`scripts/prepare_data.py`):", "",
+                  "| file | row | field | was | now | why |", "|---|---|---|---|---|---|"]
+        lines += [f"| {f} | {', '.join(f'{k}={v}' for k, v in c['row'].items())} | {c['field']} | "
+                  f"{c['was']} | {c['value']} | {' '.join(str(c['reason']).split())} |"
+                  for f, c in fixes]
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -45,3 +45,47 @@ def test_failed_run_keeps_the_previous_dataset(tmp_path):
 )
 def test_road_refs_follow_vietnamese_convention(name, ref):
     assert _script().road_ref(name) == ref
+
+
+SHEET = ("from,to,mode,profile,year,hours_min,hours_max,km,condition\r\n"
+         "Sa Pa,Điện Biên Phủ,road,car,2025,8,10,,\"van or bus, via Lai Châu\"\r\n"
+         "Lào Cai,Sa Pa,road,car,2025,1,1.5,33,bus or minibus\r\n")
+
+
+def _fix(**over):
+    fix = {"row": {"from": "Sa Pa", "to": "Điện Biên Phủ", "year": 2025}, "field": "profile",
+           "was": "car", "value": "bus", "reason": "its condition names a van or bus"}
+    return {**fix, **over}
+
+
+def test_a_correction_changes_its_cell_and_keeps_every_other_byte():
+    text, n = _script().apply_corrections(SHEET, [_fix()], "travel_times")
+    assert n == 1
+    lines, before = text.splitlines(keepends=True), SHEET.splitlines(keepends=True)
+    assert lines[1] == "Sa Pa,Điện Biên Phủ,road,bus,2025,8,10,,\"van or bus, via Lai Châu\"\r\n"
+    assert lines[0] == before[0] and lines[2] == before[2]
+
+
+@pytest.mark.parametrize(("fix", "message"), [
+    (_fix(was="bus"), "field 'profile' is 'car', not 'bus'"),
+    (_fix(row={"mode": "road"}), "matches 2 rows, not one"),
+    (_fix(row={"from": "Hà Giang"}), "matches 0 rows, not one"),
+    (_fix(field="speed"), "unknown column"),
+    ({k: v for k, v in _fix().items() if k != "reason"}, "missing field 'reason'"),
+])
+def test_a_stale_correction_stops_the_copy_naming_it(fix, message):
+    with pytest.raises(SystemExit, match=r"travel_times: corrections\[0\]") as err:
+        _script().apply_corrections(SHEET, [fix], "travel_times")
+    assert message in str(err.value)
+
+
+def test_the_shipped_sheet_is_the_facts_sheet_with_its_listed_corrections():
+    import yaml
+    register = yaml.safe_load((REPO / "data" / "sources.yaml").read_text(encoding="utf-8"))
+    fixes = register["layers"]["travel_times"]["corrections"]
+    shipped = (REPO / "data" / "facts" / "travel_times.csv").read_bytes().decode("utf-8")
+    # undoing the corrections gives back a sheet the corrections apply to, cell for cell
+    undo = [{**f, "was": f["value"], "value": f["was"]} for f in fixes]
+    original, _ = _script().apply_corrections(shipped, undo, "undo")
+    assert _script().apply_corrections(original, fixes, "travel_times")[0] == shipped
+    assert {f["field"] for f in fixes} == {"profile"}
