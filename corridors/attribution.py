@@ -9,7 +9,15 @@ For the projects that open between year A and year B (2025 and 2030 by default):
 
 The two differ where projects depend on each other (a section that only pays off with the next
 one) or compete (two routes between the same places). Both come from masks over one master
-network (:mod:`network.build`), so the whole region runs in seconds.
+network (:mod:`network.build`), so the whole region runs in seconds: the master's routable edges
+are laid out once in one compressed sparse row (CSR) matrix per profile, and a variant only
+re-weights it (the fastest of its *active* parallel edges per entry, ``inf`` where none is
+active), without copying a table or rebuilding a router. Its places are the master's places that
+the variant keeps (:func:`network.build.tables_for_projects`' rule), and every search of a
+variant (gates, corridor stops, Hà Nội) is one call. The numbers are those of
+:func:`variant_metrics` on the variant's own tables, to the last bit (tested): the same
+edges, the same fastest-parallel rule and zero stand-in as :class:`network.routing.Router`,
+and Dijkstra's distances do not depend on how the nodes are numbered.
 
 Metrics of a variant (all hours, lower is better):
 
@@ -25,14 +33,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 
 from corridors.access import origins
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.catalog import Catalog
-from corridors.corridor_kpis import stop_nodes
+from corridors.corridor_kpis import _road_node_index, stop_nodes
 from corridors.population import PopulationGrid, pixel_times
-from network.assemble import projects_open_by
-from network.build import MasterNetwork, tables_for_projects
+from network.assemble import active_edges, projects_open_by
+from network.build import MasterNetwork, NetworkTables
+from network.routing import Router
+from network.schema import ROUTING_PROFILES
+
+#: Stand-in for zero weights, as in :mod:`network.routing` (csgraph may drop explicit zeros).
+_EPS = 1e-9
+#: Searches stop at this many hours: an entry of ``inf`` (an inactive edge) is then never
+#: queued (scipy queues ``inf`` under an infinite limit), and nothing real is this far.
+_LIMIT_H = 1e300
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,157 @@ def _saving(worse: Metrics, better: Metrics) -> dict[str, float]:
     }
 
 
+class _MaskedRouter(Router):
+    """A :class:`network.routing.Router` over the master's nodes with a variant's weights.
+
+    Only what :func:`variant_metrics` uses is set: the matrix, node positions and timing.
+    """
+
+    def __init__(self, graph: csr_matrix, node_ids: np.ndarray, index: pd.Series,
+                 profile: str, timing: str):
+        self.profile, self.weight, self.timing = profile, "time", timing
+        self.graph, self.node_ids, self._index = graph, node_ids, index
+        self._reverse = None
+
+    def times(self, sources, targets=None) -> np.ndarray:
+        """Return the travel-time matrix (h), as :meth:`Router.times`."""
+        dist = np.atleast_2d(dijkstra(self.graph, directed=True, indices=self.indices(sources),
+                                      limit=_LIMIT_H))
+        return dist if targets is None else dist[:, self.indices(targets)]
+
+    def nearest(self, targets) -> tuple[np.ndarray, np.ndarray]:
+        """Return the time (h) from every node to the nearest target, as :meth:`Router.nearest`."""
+        if self._reverse is None:
+            self._reverse = self.graph.T.tocsr()
+        dist, _, origin = dijkstra(self._reverse, directed=True, indices=self.indices(targets),
+                                   min_only=True, return_predecessors=True, limit=_LIMIT_H)
+        return dist, np.where(origin >= 0, self.node_ids[np.maximum(origin, 0)], -1)
+
+
+class _Variants:
+    """The master network laid out once for one profile; variants are masks over it.
+
+    Parameters
+    ----------
+    master : MasterNetwork
+    catalog : Catalog
+    profile : str
+    """
+
+    def __init__(self, master: MasterNetwork, catalog: Catalog, profile: str):
+        timing, modes = ROUTING_PROFILES[profile]
+        self.master, self.catalog, self.profile, self.timing = master, catalog, profile, timing
+        nodes, edges = master.nodes, master.edges
+        self.node_ids = np.asarray(nodes.index, dtype=np.int64)
+        n = len(self.node_ids)
+        self.index = pd.Series(np.arange(n), index=self.node_ids)
+        u = self.index.reindex(edges["u"].to_numpy()).to_numpy()
+        v = self.index.reindex(edges["v"].to_numpy()).to_numpy()
+        w = edges[f"time_h_{timing}"].to_numpy(dtype=float)
+        ok = ~(np.isnan(u) | np.isnan(v)) & edges["mode"].isin(modes).to_numpy() & np.isfinite(w)
+        self.rows = np.flatnonzero(ok)
+        keys = u[ok].astype(np.int64) * n + v[ok].astype(np.int64)
+        uniq, self.entry = np.unique(keys, return_inverse=True)
+        self.w = w[ok]
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(uniq // n, minlength=n), out=indptr[1:])
+        self.indices, self.indptr = (uniq % n).astype(np.int32), indptr.astype(np.int32)
+        self.shape = (n, n)
+        place = nodes["place_id"]
+        self.is_place = place.map(lambda p: isinstance(p, str)).to_numpy(dtype=bool)
+        project = nodes.get("project")
+        self.node_project = project
+        # stops that are not places of the variant snap to the nearest ordinary road node; those
+        # roads carry no project, so they are the same in every variant
+        self._road_index = None
+
+    def router(self, active: set[str]) -> _MaskedRouter:
+        """Return the router of the variant with the ``active`` projects."""
+        on = active_edges(self.master.edges, active)[self.rows]
+        data = np.full(len(self.indices), np.inf)
+        np.minimum.at(data, self.entry[on], self.w[on])
+        data[data == 0] = _EPS
+        graph = csr_matrix((data, self.indices, self.indptr), shape=self.shape)
+        return _MaskedRouter(graph, self.node_ids, self.index, self.profile, self.timing)
+
+    def network(self, active: set[str], year: int, name: str) -> AnalysisNetwork:
+        """Return the variant as an AnalysisNetwork holding only its place nodes.
+
+        Places follow :func:`network.build.tables_for_projects`: a node is kept when it has no
+        project or an active one (the rule for shared waypoints concerns no place).
+        """
+        keep = self.is_place.copy()
+        if self.node_project is not None:
+            keep &= (self.node_project.isna() | self.node_project.isin(active)).to_numpy()
+        nodes = self.master.nodes[keep]
+        places = {str(p): int(i) for i, p in zip(nodes.index, nodes["place_id"], strict=True)}
+        tables = NetworkTables(year=year, nodes=nodes, edges=self.master.edges.iloc[:0],
+                               assembly=self.master.assembly, projects=frozenset(active))
+        return _VariantNetwork(name, tables, self.catalog, places=places, variants=self)
+
+    def road_index(self):
+        """Return the nearest-road-node index of :func:`corridors.corridor_kpis.stop_nodes`."""
+        if self._road_index is None:
+            full = NetworkTables(year=0, nodes=self.master.nodes, edges=self.master.edges,
+                                 assembly=self.master.assembly)
+            self._road_index = _road_node_index(AnalysisNetwork("master", full, self.catalog))
+        return self._road_index
+
+    def stop_node(self, stop, places: dict[str, int]) -> int:
+        """Return a corridor stop's node, as :func:`corridors.corridor_kpis.stop_nodes` does."""
+        if stop.place_id and stop.place_id in places:
+            return places[stop.place_id]
+        ids, tree, scale = self.road_index()
+        _, i = tree.query(np.array([stop.lon, stop.lat]) * scale)
+        return int(ids[i])
+
+    def metrics(self, active: set[str], year: int, name: str,
+                grid: PopulationGrid | None) -> Metrics:
+        """Return the metrics of one variant, as :func:`variant_metrics` on its tables.
+
+        Every forward search (gates, corridor stops) is one call from the distinct sources.
+        """
+        net = self.network(active, year, name)
+        router = self.router(active)
+        nodes = net.place_nodes
+        gates = [nodes[g.id] for _, g in origins(net)]
+        dests = [nodes[v] for v in KEY_DESTINATIONS.values() if v in nodes]
+        stops = [[self.stop_node(s, nodes) for s in c.stops]
+                 for c in sorted(net.catalog.corridors.values(), key=lambda c: c.id)
+                 if c.kind == "economic_corridor"]
+        sources = list(dict.fromkeys([*(gates if dests else []),
+                                      *(n for st in stops for n in st[:-1])]))
+        row = {n: i for i, n in enumerate(sources)}
+        dist = router.times(sources) if sources else np.zeros((0, len(self.node_ids)))
+        od = (dist[[row[g] for g in gates]][:, router.indices(dests)].ravel()
+              if gates and dests else np.array([]))
+        corridors = [float(np.trace(dist[[row[n] for n in st[:-1]]][:, router.indices(st[1:])]))
+                     for st in stops]
+        people = np.nan
+        if grid is not None and (hn := nodes.get(KEY_DESTINATIONS["ha_noi"])) is not None:
+            to_hn, _ = router.nearest([hn])
+            t = pixel_times(grid, router, to_hn)
+            ok = np.isfinite(t)
+            people = float((grid.people[ok] * t[ok]).sum() / grid.people[ok].sum())
+        return Metrics(od=od, corridors=np.array(corridors), people_time_h=people)
+
+
+class _VariantNetwork(AnalysisNetwork):
+    """A variant's places on the master network: :func:`variant_metrics` needs no more.
+
+    Corridor stops that are not places of the variant are snapped with the master's index of
+    ordinary road nodes (the same in every variant).
+    """
+
+    def __init__(self, label, tables, catalog, *, places: dict[str, int], variants: _Variants):
+        super().__init__(label, tables, catalog)
+        self._places, self._variants = places, variants
+
+    @property
+    def place_nodes(self) -> dict[str, int]:  # noqa: D102 - as AnalysisNetwork's, precomputed
+        return self._places
+
+
 def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 2025,
                        year_b: int = 2030, *, grid: PopulationGrid | None = None,
                        profile: str = "car", label: str = "") -> pd.DataFrame:
@@ -112,10 +281,10 @@ def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 20
     in_a = projects_open_by(master.edges, year_a)
     in_b = projects_open_by(master.edges, year_b)
     candidates = sorted(in_b - in_a)
+    variants = _Variants(master, catalog, profile)
 
     def metrics(active: set[str], year: int, name: str) -> Metrics:
-        net = AnalysisNetwork(name, tables_for_projects(master, active, year), catalog)
-        return variant_metrics(net, grid, profile)
+        return variants.metrics(active, year, name, grid)
 
     base_a, base_b = metrics(in_a, year_a, str(year_a)), metrics(in_b, year_b, str(year_b))
     names = {**{p.id: p for p in catalog.projects.values()}}
