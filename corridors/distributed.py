@@ -44,7 +44,8 @@ class Batch:
 
 
 @contextmanager
-def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+def dask_client(scheduler: str | None = None, workers: int | None = None,
+                connect_timeout_s: float = 10.0) -> Iterator[Any]:
     """Yield a ``distributed.Client``: of an existing cluster, or of a new LocalCluster.
 
     Parameters
@@ -54,6 +55,8 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     workers : int, optional
         Worker processes of the LocalCluster (default: one per core), one thread each:
         the routing releases no GIL worth sharing, so processes, not threads, run in parallel.
+    connect_timeout_s : float
+        Seconds to wait for an existing scheduler before an ``OSError``.
     """
     from distributed import Client, LocalCluster
 
@@ -61,7 +64,7 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
     if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
         logging.getLogger("distributed").setLevel(logging.WARNING)
     if scheduler:
-        client = Client(scheduler)
+        client = Client(scheduler, timeout=f"{connect_timeout_s}s")
         try:
             yield client
         finally:
