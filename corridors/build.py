@@ -334,13 +334,16 @@ def output_stem(year: int, scenario: Scenario) -> str:
     return f"network_{year}" if scenario.name == "base" else f"network_{year}_{scenario.name}"
 
 
-def output_paths(year: int, scenario: Scenario, out_dir: str | Path, force: bool = False
-                 ) -> list[Path]:
-    """Return the files a build writes; raise FileExistsError if any exists and not ``force``."""
+def output_paths(year: int, scenario: Scenario, out_dir: str | Path, force: bool = False,
+                 graphml: bool = False) -> list[Path]:
+    """Return the files a build writes; raise FileExistsError if any exists and not ``force``.
+
+    The GeoPackage, the quality report (JSON, Markdown) and, with ``graphml``, the GraphML.
+    """
     out = Path(out_dir)
     stem = output_stem(year, scenario)
-    paths = [out / f"{stem}.gpkg", out / f"{stem}.graphml", out / f"quality_{stem[8:]}.json",
-             out / f"quality_{stem[8:]}.md"]
+    paths = [out / f"{stem}.gpkg", out / f"quality_{stem[8:]}.json",
+             out / f"quality_{stem[8:]}.md"] + ([out / f"{stem}.graphml"] if graphml else [])
     existing = [p for p in paths if p.exists()]
     if existing and not force:
         raise FileExistsError(", ".join(str(p) for p in existing) + " already exist(s): pass "
@@ -348,8 +351,12 @@ def output_paths(year: int, scenario: Scenario, out_dir: str | Path, force: bool
     return paths
 
 
-def write_network(result: BuildResult, out_dir: str | Path, force: bool = False) -> list[Path]:
-    """Write a build: GeoPackage (nodes, edges, provenance), GraphML and the quality report.
+def write_network(result: BuildResult, out_dir: str | Path, force: bool = False,
+                  graphml: bool = False) -> list[Path]:
+    """Write a build: GeoPackage (nodes, edges, provenance), the quality report, and GraphML.
+
+    GraphML is written only with ``graphml``: it is the slowest output (half a region-scale
+    build) and the GeoPackage holds the same network.
 
     Written under the output contract of :mod:`corridors.outputs`: the folder is locked, the
     files are staged and moved into place only when all were written (a failed write leaves the
@@ -371,7 +378,7 @@ def write_network(result: BuildResult, out_dir: str | Path, force: bool = False)
     from corridors.quality import quality_markdown
 
     out = Path(out_dir)
-    paths = output_paths(result.year, result.scenario, out, force)  # refuse early
+    paths = output_paths(result.year, result.scenario, out, force, graphml)  # refuse early
     t = result.tables
     edges = t.edges[[c for c in ordered_edge_columns(t.edges) if c in t.edges.columns]]
     nodes = t.nodes.reset_index()
@@ -381,11 +388,12 @@ def write_network(result: BuildResult, out_dir: str | Path, force: bool = False)
     def write(stage: Path) -> None:
         staged = [stage / p.name for p in paths]
         write_gpkg(staged[0], {"nodes": nodes, "edges": edges, "provenance": prov})
-        G = to_graph(t.nodes, t.edges, year=result.year, scenario=result.scenario.name,
-                     attribution=result.provenance["attribution"])
-        write_graphml(G, staged[1])
-        staged[2].write_text(json.dumps(result.report, ensure_ascii=False, indent=2),
+        staged[1].write_text(json.dumps(result.report, ensure_ascii=False, indent=2),
                              encoding="utf-8")
-        staged[3].write_text(quality_markdown(result.report), encoding="utf-8")
+        staged[2].write_text(quality_markdown(result.report), encoding="utf-8")
+        if graphml:
+            G = to_graph(t.nodes, t.edges, year=result.year, scenario=result.scenario.name,
+                         attribution=result.provenance["attribution"])
+            write_graphml(G, staged[3])
 
     return write_files(out, [p.name for p in paths], write, force=force, what="build")

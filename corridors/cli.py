@@ -312,13 +312,15 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
 @click.option("--no-cache", is_flag=True, help="Rebuild the backbone instead of reusing it.")
 @click.option("--allow-empty", is_flag=True,
               help="Build even when the --osm extract holds none of the catalog's places.")
+@click.option("--graphml", is_flag=True,
+              help="Also write the network as GraphML (slow at region scale).")
 def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass: bool, bbox,
               dems, catalog_path: Path | None, out_dir: Path, force: bool,
-              no_cache: bool, allow_empty: bool) -> None:
+              no_cache: bool, allow_empty: bool, graphml: bool) -> None:
     """Build the network of a year and write it with its quality report.
 
-    Writes OUT/network_YEAR[_SCENARIO].gpkg (layers nodes, edges, provenance), the same as
-    GraphML, and quality_YEAR[_SCENARIO].json/.md.
+    Writes OUT/network_YEAR[_SCENARIO].gpkg (layers nodes, edges, provenance) and
+    quality_YEAR[_SCENARIO].json/.md; with --graphml, the same network as GraphML too.
 
     \b
     Examples:
@@ -343,12 +345,12 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
     dem_paths = [*dems, *_default_dems()] if dems else None
     try:
         scenario = read_scenario(scenario_path) if scenario_path else BASE
-        output_paths(year, scenario, out_dir, force)  # refuse early, before the work
+        output_paths(year, scenario, out_dir, force, graphml)  # refuse early, before the work
         result = build_network(year, scenario, osm=OVERPASS if overpass else osm,
                                bbox=tuple(bbox) if bbox else None, catalog_path=catalog_path,
                                dem_paths=dem_paths, use_cache=not no_cache,
                                allow_empty=allow_empty)
-        paths = write_network(result, out_dir, force=force)
+        paths = write_network(result, out_dir, force=force, graphml=graphml)
     except (InputError, OsmReadError, FileExistsError) as exc:
         raise click.ClickException(_message(exc)) from None
     rep = result.report
@@ -611,8 +613,10 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
               help="Also compute every year between the two (same master network): the "
                    "report's chart of time to Hà Nội per gate by year, and when each gate "
                    "gets its gain.")
+@click.option("--graphml", is_flag=True,
+              help="Also write the networks as GraphML (slow at region scale).")
 def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path: Path | None,
-            force: bool, allow_empty: bool, each_year: bool) -> None:
+            force: bool, allow_empty: bool, each_year: bool, graphml: bool) -> None:
     """Run the main job: networks, analyses, maps, GIS exports and the report.
 
     For the base and each scenario, writes OUT/<scenario>/: networks/ (2025 and 2030 networks
@@ -646,7 +650,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
         try:
             manifests = run_all(out_dir, years, scenarios, osm=osm, catalog_path=catalog_path,
                                 force=force, progress=progress, allow_empty=allow_empty,
-                                each_year=each_year)
+                                each_year=each_year, graphml=graphml)
         except (InputError, OsmReadError, FileExistsError, ValueError) as exc:
             raise click.ClickException(_message(exc)) from None
     for m in manifests:

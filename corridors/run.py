@@ -1,9 +1,9 @@
 """The main job: everything of value the toolkit produces, for the base and each scenario.
 
 ``corridors run`` writes, per scenario, into ``OUT/<scenario>/``: the networks of both years
-(GeoPackage, GraphML, quality reports), the analysis tables (CSV, Parquet), the maps (HTML, PNG),
-the GIS exports (GeoPackage with styles, rasters, QGIS project), and the report; and
-``OUT/index.html`` linking the scenarios' reports, last. The output contract of
+(GeoPackage and quality reports; GraphML on request), the analysis tables (CSV, Parquet), the
+maps (HTML, PNG), the GIS exports (GeoPackage with styles, rasters, QGIS project), and the
+report; and ``OUT/index.html`` linking the scenarios' reports, last. The output contract of
 :mod:`corridors.outputs` holds: the folder is locked for the whole run (a concurrent run fails at
 once), a scenario's folder is assembled in a staging folder and swapped in only when complete, an
 existing one is replaced only with ``force`` (and only the files its manifest lists), and
@@ -28,8 +28,12 @@ from corridors.scenario import BASE, Scenario, apply_scenario
 from corridors.tables import write_tables
 
 
-def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], None]) -> dict:
-    """Write every output of one scenario into ``folder`` (empty); return the manifest."""
+def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], None],
+                    graphml: bool = False) -> dict:
+    """Write every output of one scenario into ``folder`` (empty); return the manifest.
+
+    The networks are written as GeoPackage, and as GraphML too with ``graphml``.
+    """
     from corridors.export import write_exports
     from maps import MAP_KINDS, write_maps, write_static_maps
 
@@ -44,7 +48,8 @@ def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], Non
 
     nets = timed("networks", lambda: [p for y in sorted(results.builds)
                                       for p in write_network(results.builds[y],
-                                                             folder / "networks")])
+                                                             folder / "networks",
+                                                             graphml=graphml)])
     tables = timed("tables", lambda: write_tables(results.analyses.tables, folder / "tables"))
     maps = timed("maps", lambda: write_maps(results, folder / "maps", MAP_KINDS, offline=True)
                  + write_static_maps(results, folder / "maps"))
@@ -116,12 +121,14 @@ def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> Non
 def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             scenarios: Sequence[Scenario] = (), *, osm=None, catalog_path=None,
             force: bool = False, progress: Callable[[str], None] | None = None,
-            allow_empty: bool = False, each_year: bool = False) -> list[dict]:
+            allow_empty: bool = False, each_year: bool = False,
+            graphml: bool = False) -> list[dict]:
     """Run the main job for the base and each scenario; return their manifests.
 
     With ``each_year``, every year between the two is computed from the same master network
     (:mod:`corridors.trajectories`): the tables ``trajectory_*`` and the report's chart of
-    time to Hà Nội per gate by year, with the year each gate gets its gain.
+    time to Hà Nội per gate by year, with the year each gate gets its gain. With ``graphml``,
+    the networks are also written as GraphML (GeoPackage only by default).
 
     Raises
     ------
@@ -154,7 +161,7 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
                 _add_trajectories(results)
             with folder.staging(sc.name) as stage:
                 manifest = _write_scenario(results, stage,
-                                           lambda n, s=sc.name: step(f"{s}: {n}"))
+                                           lambda n, s=sc.name: step(f"{s}: {n}"), graphml)
                 manifest["timings_s"]["total_run"] = round(time.perf_counter() - t0, 1)
                 (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False,
                                                            indent=2), encoding="utf-8")

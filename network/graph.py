@@ -8,6 +8,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -34,16 +35,22 @@ def to_graph(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, **graph_attrs) ->
     """
     G = nx.MultiDiGraph(crs="EPSG:4326", **graph_attrs)
     node_cols = [c for c in nodes.columns if c != "geometry"]
-    for nid, row in zip(nodes.index, nodes[node_cols].itertuples(index=False), strict=True):
-        G.add_node(int(nid), **{k: v for k, v in zip(node_cols, row, strict=True)
-                                if v is not None and not (isinstance(v, float) and pd.isna(v))})
+    G.add_nodes_from(zip(nodes.index.astype(np.int64).tolist(),
+                         _attr_dicts(nodes, node_cols), strict=True))
     cols = [c for c in edges.columns if c not in ("u", "v", "key")]
-    for u, v, row in zip(edges["u"], edges["v"], edges[cols].itertuples(index=False),
-                         strict=True):
-        attrs = {k: val for k, val in zip(cols, row, strict=True)
-                 if val is not None and not (isinstance(val, float) and pd.isna(val))}
-        G.add_edge(int(u), int(v), **attrs)
+    # one bulk call with prepared (u, v, attributes) tuples: keys are numbered as add_edge does
+    G.add_edges_from(zip(edges["u"].astype(np.int64).tolist(),
+                         edges["v"].astype(np.int64).tolist(),
+                         _attr_dicts(edges, cols), strict=True))
     return G
+
+
+def _attr_dicts(frame: pd.DataFrame, cols: list[str]) -> list[dict]:
+    """Return one dict per row of ``cols``, leaving out missing values (None, float NaN)."""
+    columns = [(c, frame[c].tolist()) for c in cols]  # Python scalars, as itertuples gives
+    return [{c: x for c, values in columns
+             if (x := values[i]) is not None and not (isinstance(x, float) and x != x)}
+            for i in range(len(frame))]
 
 
 def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:

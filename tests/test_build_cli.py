@@ -19,7 +19,7 @@ def run(*args):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("build")
-    res = run("build", "--year", 2025, "--out", out)
+    res = run("build", "--year", 2025, "--out", out, "--graphml")
     assert res.exit_code == 0, res.output
     return out, res
 
@@ -93,7 +93,8 @@ def test_real_osm_extract_builds_with_speeds(tmp_path, name):
     assert refused.exit_code == 1 and "none of the" in refused.output
     assert "--allow-empty" in refused.output and "Traceback" not in refused.output
     assert not (tmp_path / "network_2030.gpkg").exists()
-    res = run("build", "--year", 2030, "--osm", pbf, "--out", tmp_path, "--allow-empty")
+    res = run("build", "--year", 2030, "--osm", pbf, "--out", tmp_path, "--allow-empty",
+              "--graphml")
     assert res.exit_code == 0, res.output
     # the catalog overlay is left out, and said so
     assert "lie outside the OSM extract" in res.output

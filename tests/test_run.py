@@ -32,12 +32,13 @@ def test_every_promised_output_exists(out, scenario):
     d = out / scenario
     sfx = "" if scenario == "base" else f"_{scenario}"
     for rel in ("report.html", "run.json", f"networks/network_2025{sfx}.gpkg",
-                f"networks/network_2030{sfx}.gpkg", f"networks/network_2025{sfx}.graphml",
+                f"networks/network_2030{sfx}.gpkg",
                 f"networks/quality_2030{sfx}.md", "tables/gate_access.csv",
                 "tables/project_attribution.parquet", "tables/savings_provinces.csv",
                 "maps/plan.html", "maps/scenario.html", "maps/gate.html", "maps/corridor.html",
                 "maps/plan.png", "maps/change.png", "gis/corridors.gpkg", "gis/corridors.qgz"):
         assert (d / rel).exists(), rel
+    assert not (d / f"networks/network_2025{sfx}.graphml").exists()  # only with --graphml
     manifest = json.loads((d / "run.json").read_text(encoding="utf-8"))
     assert manifest["scenario"] == scenario and manifest["years"] == [2025, 2030]
     assert "OpenStreetMap" in manifest["provenance"]["attribution"]

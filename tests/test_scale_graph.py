@@ -1,0 +1,56 @@
+"""The networkx graph built in bulk (network.graph.to_graph), and GraphML only on request."""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from click.testing import CliRunner
+
+from corridors.build import build_network
+from corridors.cli import main
+from network.graph import to_graph
+
+
+def _row_by_row(nodes, edges):
+    """The reference: one add_node / add_edge per row, missing values left out."""
+    G = nx.MultiDiGraph(crs="EPSG:4326")
+    node_cols = [c for c in nodes.columns if c != "geometry"]
+    for nid, row in zip(nodes.index, nodes[node_cols].itertuples(index=False), strict=True):
+        G.add_node(int(nid), **{k: v for k, v in zip(node_cols, row, strict=True)
+                                if v is not None and not (isinstance(v, float) and pd.isna(v))})
+    cols = [c for c in edges.columns if c not in ("u", "v", "key")]
+    for u, v, row in zip(edges["u"], edges["v"], edges[cols].itertuples(index=False),
+                         strict=True):
+        G.add_edge(int(u), int(v), **{k: x for k, x in zip(cols, row, strict=True)
+                                      if x is not None and not (isinstance(x, float)
+                                                                and pd.isna(x))})
+    return G
+
+
+def test_bulk_graph_equals_the_row_by_row_one():
+    t = build_network(2030).tables
+    got, want = to_graph(t.nodes, t.edges), _row_by_row(t.nodes, t.edges)
+    assert list(got.nodes(data=True)) == list(want.nodes(data=True))
+    a, b = list(got.edges(keys=True, data=True)), list(want.edges(keys=True, data=True))
+    assert len(a) == len(b) == len(t.edges)
+    for (u1, v1, k1, d1), (u2, v2, k2, d2) in zip(a, b, strict=True):
+        assert (u1, v1, k1) == (u2, v2, k2)
+        assert d1.keys() == d2.keys()
+        for key in d1:
+            x, y = d1[key], d2[key]
+            assert type(x) is type(y) and (x == y or (isinstance(x, float) and np.isnan(x)))
+    # parallel edges keep distinct keys (0, 1, ...) as add_edge numbers them
+    assert max(k for _, _, k in got.edges(keys=True)) >= 1
+
+
+def test_graphml_only_with_the_flag(tmp_path):
+    res = CliRunner().invoke(main, ["build", "--year", "2025", "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "network_2025.gpkg").exists()
+    assert not (tmp_path / "network_2025.graphml").exists()
+    res = CliRunner().invoke(main, ["build", "--year", "2025", "--out", str(tmp_path),
+                                    "--force", "--graphml"])
+    assert res.exit_code == 0, res.output
+    G = nx.read_graphml(tmp_path / "network_2025.graphml")
+    assert G.number_of_edges() > 1000
