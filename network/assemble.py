@@ -342,12 +342,15 @@ class _Builder:
                 self.report.join_km.append((label, round(float(dist[0]) / 1000, 2)))
         if not cuts:
             return base
-        # the reverse twin of a cut edge is cut at the same points
+        # the reverse twin of a cut edge is cut at the same points; rows are found by their
+        # (u, v, mode) in one dictionary, not by scanning every edge for each cut edge
         twin = {}
+        by_ends = pd.DataFrame({"u": base["u"].to_numpy(), "v": base["v"].to_numpy(),
+                                "mode": base["mode"].to_numpy()}).groupby(
+            ["u", "v", "mode"], sort=False).indices
         for row in list(cuts):
             u, v = base.at[row, "u"], base.at[row, "v"]
-            same = np.flatnonzero(((base["u"] == v) & (base["v"] == u)
-                                   & (base["mode"] == base.at[row, "mode"])).to_numpy())
+            same = by_ends.get((v, u, base.at[row, "mode"]), ())
             for r in same:
                 if base_m[r].equals_exact(shapely.reverse(base_m[row]), 1e-6):
                     twin[row] = int(r)
