@@ -113,6 +113,12 @@ def _bridge(lines: list[LineString], cuts: list[set[float]], tolerance_m: float
 
     Connectors are appended to ``lines`` (so their index is ``>= len`` of the input). Returns the
     pieces, the components left, the number of connectors and the longest, m.
+
+    Each round joins the component nearest to another (the largest excepted) by its nearest
+    points. Which component that is comes from one spatial-index query of the line pairs within
+    ``tolerance_m`` that belong to different components, not from the distance of every
+    component to the union of all the others; only the chosen one is measured against that
+    union, for its connector.
     """
     bridges, longest = 0, 0.0
     for _ in range(len(lines)):  # each round merges one component; bounded for safety
@@ -123,22 +129,32 @@ def _bridge(lines: list[LineString], cuts: list[set[float]], tolerance_m: float
         for i, p in pieces:
             g.add_edge(_key(*p.coords[0]), _key(*p.coords[-1]), line=i)
         comps = sorted(nx.connected_components(g), key=len, reverse=True)
-        geoms = [shapely.union_all([lines[d["line"]] for _, _, d in g.subgraph(c).edges(data=True)])
-                 for c in comps]
-        best = None
-        for ci in range(1, len(comps)):
-            rest = shapely.union_all([geoms[j] for j in range(len(comps)) if j != ci])
-            d = geoms[ci].distance(rest)
-            if d <= tolerance_m and (best is None or d < best[0]):
-                best = (d, ci, rest)
-        if best is None:
+        members = [[d["line"] for _, _, d in g.subgraph(c).edges(data=True)] for c in comps]
+        comp_of = np.full(len(lines), -1)
+        for ci, ms in enumerate(members):
+            comp_of[ms] = ci
+        tree = shapely.STRtree(lines)
+        arr = np.asarray(lines, dtype=object)
+        outer = np.flatnonzero(comp_of > 0)  # the lines of every component but the largest
+        hit, right = tree.query(arr[outer], predicate="dwithin", distance=tolerance_m)
+        left = outer[hit]
+        keep = (comp_of[right] >= 0) & (comp_of[left] != comp_of[right])
+        if not keep.any():
             return pieces, n_comp, bridges, longest
-        d, ci, rest = best
-        a, b = shapely.ops.nearest_points(geoms[ci], rest)
+        left, right = left[keep], right[keep]
+        gap = shapely.distance(arr[left], arr[right])
+        # the nearest component; on a tie the larger one (lower index), as a scan in order would
+        order = np.lexsort((comp_of[left], gap))
+        ci = int(comp_of[left[order[0]]])
+        geom = shapely.union_all([lines[i] for i in members[ci]])
+        rest = shapely.union_all([shapely.union_all([lines[i] for i in members[j]])
+                                  for j in range(len(comps)) if j != ci])
+        d = geom.distance(rest)
+        a, b = shapely.ops.nearest_points(geom, rest)
         for pt in (a, b):  # cut the lines the connector lands on
-            for j, ln in enumerate(lines):
-                if ln.distance(pt) <= NODE_GRID_M:
-                    cuts[j].add(ln.project(pt))
+            for j in tree.query(pt, predicate="dwithin", distance=NODE_GRID_M):
+                if lines[j].distance(pt) <= NODE_GRID_M:
+                    cuts[j].add(lines[j].project(pt))
         lines.append(LineString([a, b]))
         cuts.append(set())
         bridges += 1
