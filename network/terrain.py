@@ -124,6 +124,8 @@ RELIEF_HALF_WINDOW_M = 5000.0
 FINE_INDICES = ("slope", "relief")
 #: Rows and columns of a DEM read at once.
 BLOCK_PX = 2048
+#: Samples per chunk of the exact relief (memory: about 2 kB per sample while it runs).
+_RELIEF_CHUNK = 100_000
 #: Metres per degree of latitude and of longitude at the equator.
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON = 111_320.0
@@ -320,7 +322,17 @@ def _candidates(centre: np.ndarray, half: np.ndarray, k: int) -> np.ndarray:
 
 def _relief_bilinear(elev: np.ndarray, u: np.ndarray, v: np.ndarray, half_u: np.ndarray,
                      half_v: float) -> np.ndarray:
-    """Exact relief (max − min) of the bilinear surface in windows ``u ± half_u, v ± half_v``."""
+    """Exact relief (max − min) of the bilinear surface in windows ``u ± half_u, v ± half_v``.
+
+    Samples are taken in chunks of :data:`_RELIEF_CHUNK`: each needs (n, ku × kv) temporaries,
+    gigabytes for the millions of samples of a region-scale extract.
+    """
+    if len(u) > _RELIEF_CHUNK:
+        half_u = np.broadcast_to(half_u, u.shape)
+        return np.concatenate([
+            _relief_bilinear(elev, u[i:i + _RELIEF_CHUNK], v[i:i + _RELIEF_CHUNK],
+                             half_u[i:i + _RELIEF_CHUNK], half_v)
+            for i in range(0, len(u), _RELIEF_CHUNK)])
     ku = int(np.ceil(2 * float(np.max(half_u, initial=0.0)))) + 3
     kv = int(np.ceil(2 * half_v)) + 3
     cu = _candidates(u, np.broadcast_to(half_u, u.shape), ku)
