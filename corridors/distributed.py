@@ -105,13 +105,18 @@ def run_batches(batches: Sequence[Batch], client: Any | None = None, *,
                     bar.update(1)
                 out.append(results)
         return out
-    futures = []
+    futures, shared = [], []
     for b in batches:
-        shared = client.scatter(b.shared, broadcast=True)  # once per worker, not per task
-        futures.append([client.submit(b.fn, shared, *args, pure=False) for args in b.tasks])
+        # once per worker, not per task; a fresh key (hash=False), as a batch scattered again
+        # under the same key could be forgotten by the scheduler while being sent anew
+        shared.append(client.scatter(b.shared, broadcast=True, hash=False))
+        futures.append([client.submit(b.fn, shared[-1], *args, pure=False)
+                        for args in b.tasks])
     flat = [f for fs in futures for f in fs]
     if progress and sys.stdout.isatty():
         from distributed import progress as dask_progress
 
         dask_progress(flat)
-    return [client.gather(fs) for fs in futures]
+    results = [client.gather(fs) for fs in futures]
+    client.cancel(shared)  # the models are no longer needed on the workers
+    return results

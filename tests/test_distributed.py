@@ -51,12 +51,22 @@ def test_samples_on_dask_equal_the_serial_path(model, client):
 
 
 def test_the_model_is_scattered_once_not_shipped_with_each_task(model, client):
-    batches = [Batch(run_sample, model, [(3, i) for i in range(6)])]
-    run_batches(batches, client)
-    # every worker holds the model as data; the tasks only carried (seed, index)
-    held = client.run(lambda dask_worker: sorted(
-        k for k in dask_worker.data if str(k).startswith("Model-")))
-    assert all(len(keys) >= 1 for keys in held.values())
+    # each task sees the model as data its worker already holds, under the scattered key
+    def held(m, i):
+        worker = __import__("distributed").get_worker()
+        keys = [k for k in worker.data if str(k).startswith("Model-")]
+        return len(keys), m is worker.data[keys[0]], len(m.engine.origin_ids)
+
+    got = run_batches([Batch(held, model, [(i,) for i in range(6)])], client)[0]
+    assert got == [(1, True, 30)] * 6
+    # and it is released afterwards (the workers forget it asynchronously)
+    for _ in range(100):
+        left = client.run(lambda dask_worker: [k for k in dask_worker.data
+                                               if str(k).startswith("Model-")])
+        if all(not keys for keys in left.values()):
+            break
+        __import__("time").sleep(0.1)
+    assert all(not keys for keys in left.values())
 
 
 def test_simulate_all_tables_equal_serial_and_dask(client):
