@@ -30,10 +30,11 @@ also exact. The same argument covers disconnection: a closure that disconnects t
 destination must cut every path, *P* included, so every disconnecting link lies on *P*.
 
 Disconnections are found without re-routing: a link whose undirected node pair is a bridge of
-the undirected graph of the edges the profile may use (:func:`networkx.bridges`, counting
-parallel physical links, so that a pair joined by two roads is never a bridge) separates the
-gate from every destination whose fastest path crosses it. Other candidates are re-routed with
-one Dijkstra search from the gate (all destinations at once) per link.
+the undirected graph of the edges the profile may use (Tarjan's low-link, as
+:func:`networkx.bridges` on a MultiGraph, counting parallel physical links, so that a pair
+joined by two roads is never a bridge) separates the gate from every destination whose fastest
+path crosses it. Other candidates are re-routed, to each destination whose path uses them (see
+below).
 
 How closures are applied
 ------------------------
@@ -58,12 +59,13 @@ is an exact lower bound of the time from *x* to *d* after any closure, and a con
 the *reduced* weight ``w(x, y) - h(x) + h(y)`` of every edge is at least 0, and a closure only
 raises weights. A Dijkstra search on reduced weights (A* with the potential *h*) finds the same
 fastest path as on the weights themselves, and the reduced time of a path from the gate to *d*
-is its time minus the base time: the delay. So the search is bounded with ``limit=`` at the
-slack (:data:`SLACK_SHARE` of the base time, at least :data:`SLACK_MIN_H`): it visits only the
-nodes of the detours within the base time plus the slack, a few hundred where the network has
-hundreds of thousands. A destination not reached within the limit is searched again without it
-(a long detour, or none). The time reported is summed along the path found, in path order with
-the network's own weights, as the plain search sums it: the same float.
+is its time minus the base time: the delay. So the search is bounded with ``limit=`` at a
+slack (first :data:`SLACK_START_H`): it visits only the nodes of the detours within the base
+time plus the slack, a few hundred where the network has hundreds of thousands. A destination
+not reached within the limit is searched again with the slack :data:`SLACK_GROWTH` times
+larger, and in the end without a limit (a long detour, or none). The time reported is summed
+along the path found, in path order with the network's own weights, as the plain search sums
+it: the same float.
 """
 
 from __future__ import annotations
@@ -73,7 +75,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -92,10 +93,13 @@ DELAY_TOL_H = 1e-6
 _EPS = 1e-9
 #: Decimal places of degrees when comparing geometries (about 0.1 m).
 _GEOM_DECIMALS = 6
-#: The bounded detour search first looks this share of the base time beyond it ...
-SLACK_SHARE = 0.5
-#: ... and at least this many hours (a closure near a gate next to Hà Nội).
-SLACK_MIN_H = 0.5
+#: The bounded detour search first looks this many hours beyond the base time (most closures
+#: of a dense network cost minutes) ...
+SLACK_START_H = 0.05
+#: ... then this many times farther each time the destination was not reached ...
+SLACK_GROWTH = 4.0
+#: ... up to this many hours, then without a limit.
+SLACK_MAX_H = 4.0
 #: Smallest reduced weight: csgraph may drop explicit zeros, and rounding may make an exact 0
 #: slightly negative (h).
 _TINY = 1e-12
@@ -231,16 +235,72 @@ def _links(router: Router, exclude_classes: Sequence[str]) -> _Links:
     link_id = [f"{x}-{y}" if c == 1 else f"{x}-{y}/{k}"
                for (x, y), c, k in zip(ends.tolist(), count, per_link["nth"], strict=True)]
 
-    graph = nx.MultiGraph()
-    graph.add_edges_from((int(x), int(y), k) for k, (x, y) in enumerate(ends.tolist()))
-    bridge_pairs = set(nx.bridges(graph))
-    bridge_pairs |= {(y, x) for x, y in bridge_pairs}
-    bridge = np.array([(int(x), int(y)) in bridge_pairs and c == 1
-                       for (x, y), c in zip(ends.tolist(), count, strict=True)], dtype=bool)
+    bridge = _bridges(ends) & (count == 1)
     by_entry = rows[np.argsort(entry_of_row[rows], kind="stable")]
     entry_start = np.searchsorted(entry_of_row[by_entry], np.arange(nnz + 1))
     return _Links(link_of_row, entry_of_row, best_row, link_rows, candidate, bridge, link_id,
                   data, weight, by_entry, entry_start)
+
+
+def _bridges(ends: np.ndarray) -> np.ndarray:
+    """Return whether each edge of an undirected multigraph is a bridge.
+
+    Parameters
+    ----------
+    ends : numpy.ndarray
+        Shape (m, 2): the node ids of each edge (no self-loops). Parallel edges are never
+        bridges.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        One per edge. Tarjan's low-link on an iterative depth-first search that skips only
+        the edge it came by (not every edge back to its parent), as
+        :func:`networkx.bridges` on a MultiGraph, without building one.
+    """
+    m = len(ends)
+    is_bridge = np.zeros(m, dtype=bool)
+    if m == 0:
+        return is_bridge
+    _, inv = np.unique(ends, return_inverse=True)
+    inv = inv.reshape(-1, 2)
+    n = int(inv.max()) + 1
+    src = np.concatenate([inv[:, 0], inv[:, 1]])
+    order = np.argsort(src, kind="stable")
+    nbr = np.concatenate([inv[:, 1], inv[:, 0]])[order].tolist()
+    eid = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
+    ptr = np.searchsorted(src[order], np.arange(n + 1)).tolist()
+    disc, low = [-1] * n, [0] * n
+    timer = 0
+    for root in range(n):
+        if disc[root] >= 0:
+            continue
+        disc[root] = low[root] = timer
+        timer += 1
+        stack = [[root, -1, ptr[root]]]  # node, edge it was reached by, next neighbour slot
+        while stack:
+            top = stack[-1]
+            v, came, i = top
+            if i < ptr[v + 1]:
+                top[2] = i + 1
+                w, e = nbr[i], eid[i]
+                if e == came:
+                    continue
+                if disc[w] < 0:
+                    disc[w] = low[w] = timer
+                    timer += 1
+                    stack.append([w, e, ptr[w]])
+                elif disc[w] < low[v]:
+                    low[v] = disc[w]
+            else:
+                stack.pop()
+                if stack:
+                    u = stack[-1][0]
+                    if low[v] < low[u]:
+                        low[u] = low[v]
+                    if low[v] > disc[u]:
+                        is_bridge[came] = True
+    return is_bridge
 
 
 def _closure(links: _Links, link: int) -> tuple[np.ndarray, np.ndarray]:
@@ -298,8 +358,8 @@ class _DetourSearch:
         red[ok] = np.maximum(w[ok] - h[row[ok]] + h[col[ok]], _TINY)
         return red
 
-    def closed_time(self, src: int, k: int, base_h: float, entries: np.ndarray,
-                    new: np.ndarray, router: Router) -> float:
+    def closed_time(self, src: int, k: int, entries: np.ndarray, new: np.ndarray,
+                    router: Router) -> float:
         """Return the time (h) from ``src`` to destination ``k`` with ``entries`` set to ``new``.
 
         ``inf`` when the closure cuts the destination off.
@@ -309,12 +369,13 @@ class _DetourSearch:
         graph.data[entries] = self._reduce(k, new, self.row[entries], self.col[entries])
         d = int(self.dest_idx[k])
         try:
-            limit = max(SLACK_MIN_H, SLACK_SHARE * base_h)
-            dist, pred = dijkstra(graph, directed=True, indices=src, limit=limit,
-                                  return_predecessors=True)
-            if not np.isfinite(dist[d]):
-                dist, pred = dijkstra(graph, directed=True, indices=src,
+            limit = SLACK_START_H
+            while True:
+                dist, pred = dijkstra(graph, directed=True, indices=src, limit=limit,
                                       return_predecessors=True)
+                if np.isfinite(dist[d]) or np.isinf(limit):
+                    break
+                limit = limit * SLACK_GROWTH if limit < SLACK_MAX_H else np.inf
         finally:
             graph.data[entries] = saved
         if not np.isfinite(dist[d]):
@@ -402,6 +463,9 @@ def critical_links(net: AnalysisNetwork, profile: str = "car",
     edges = router.edges
     names = {c: edges[c].to_numpy() if c in edges else np.full(len(edges), None)
              for c in ("name", "ref", "source", "class")}
+    row_u, row_v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    row_km = edges["length_km"].to_numpy(dtype=float)
+    row_geom = edges.geometry.to_numpy() if "geometry" in edges else np.full(len(edges), None)
     closures: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     records, unreachable = [], []
     searches = 0
@@ -426,8 +490,7 @@ def critical_links(net: AnalysisNetwork, profile: str = "car",
                 entries, new = closures[lk]
                 # only the destinations whose fastest path uses the link can be delayed
                 for k in dict.fromkeys(k for k, _ in uses):
-                    closed[k] = detours.closed_time(src, k, float(dist[dest_idx[k]]), entries,
-                                                    new, router)
+                    closed[k] = detours.closed_time(src, k, entries, new, router)
                     searches += 1
             twins = links.rows[lk]
             for k, r in uses:
@@ -445,11 +508,11 @@ def critical_links(net: AnalysisNetwork, profile: str = "car",
                     "road_name": _text(names["name"][twins]),
                     "road_ref": _text(names["ref"][twins]),
                     "road_class": _text(names["class"][twins]),
-                    "u": int(edges["u"].iat[r]), "v": int(edges["v"].iat[r]),
-                    "length_km": float(edges["length_km"].iat[r]),
+                    "u": int(row_u[r]), "v": int(row_v[r]),
+                    "length_km": float(row_km[r]),
                     "base_time_h": base, "closed_time_h": float(closed[k]),
                     "delay_h": delay, "disconnects": not np.isfinite(closed[k]),
-                    "geometry": edges.geometry.iat[r] if "geometry" in edges else None,
+                    "geometry": row_geom[r],
                 })
     table = gpd.GeoDataFrame(pd.DataFrame(records, columns=COLUMNS), geometry="geometry",
                              crs="EPSG:4326")

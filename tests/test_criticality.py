@@ -282,6 +282,28 @@ def test_pruned_searches_agree_with_brute_force_on_random_graphs(seed):
     assert got.attrs["closures"] > 0
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_bridges_equal_networkx_on_random_multigraphs(seed):
+    import networkx as nx
+
+    from corridors.criticality import _bridges
+
+    rng = np.random.default_rng(seed)
+    n = 60
+    ends = [(i, int(rng.integers(0, i))) for i in range(1, n)]  # a random tree ...
+    ends += [tuple(int(x) for x in rng.choice(n, 2, replace=False)) for _ in range(15)]
+    ends += [ends[int(k)] for k in rng.choice(len(ends), 5)]  # ... cycles and parallel edges
+    ends += [(1000 + k, 1001 + k) for k in range(0, 6, 2)]  # other components
+    ends = np.array([(min(a, b), max(a, b)) for a, b in ends], dtype=np.int64)
+    G = nx.MultiGraph()
+    G.add_edges_from((int(a), int(b), k) for k, (a, b) in enumerate(ends))
+    pairs = set(nx.bridges(G))
+    want = np.array([(a, b) in pairs or (b, a) in pairs for a, b in ends.tolist()])
+    got = _bridges(ends)
+    np.testing.assert_array_equal(got, want)
+    assert 0 < got.sum() < len(ends)
+
+
 def test_long_detour_beyond_the_first_limit():
     # base 0-1-2 = 1 h; closing 1-2 leaves 1-3-2 (10 h): far beyond the bounded first search
     roads = [(0, 1, 0.5), (1, 2, 0.5), (1, 3, 5.0), (3, 2, 5.0)]
