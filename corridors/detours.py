@@ -28,17 +28,20 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
+from pyproj import Transformer
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.catalog import Catalog, Place
 from network.build import NetworkTables
 from network.routing import Router
-from network.schema import ROUTING_PROFILES
+from network.schema import METRIC_CRS, ROUTING_PROFILES
 from network.specs import LinkSpec
 
 __all__ = [
     "DETOUR_INDEX", "MOUNTAIN_DETOUR_INDEX", "MOUNTAIN_SHARE", "NEAR_KM", "NEAR_EXCESS_KM",
-    "SERVE_RADIUS_KM", "KNOWN_DETOURS", "great_circle_km", "detour_places", "routing_checks",
+    "SERVE_RADIUS_KM", "KNOWN_DETOURS", "ROAD_GAP_KM", "ROAD_GAP_SHARE", "great_circle_km",
+    "detour_places", "routing_checks",
 ]
 
 #: Detour index (fastest-route km over great-circle km) above which a pair is listed. Trunk roads
@@ -70,6 +73,15 @@ KNOWN_DETOURS: dict[frozenset[str], str] = {
 }
 #: A detour whose end is joined from farther than this (km) is diagnosed as a missing access.
 FAR_JOIN_DIAGNOSIS_KM = 5.0
+#: A point of the straight line between two places with no road of the network within this
+#: distance (km) lies in a road gap: the data hold no road there (the embedded skeleton has the
+#: national roads and a few provincial ones; the district roads between valleys are missing).
+ROAD_GAP_KM = 10.0
+#: A detour is diagnosed as a road gap when at least this share of its straight line lies in one
+#: (sampled every :data:`GAP_SAMPLE_KM`): no junction could shorten a route that has no road to
+#: take.
+ROAD_GAP_SHARE = 0.25
+GAP_SAMPLE_KM = 2.0
 HA_NOI = "city_ha_noi"
 #: Place kinds a link may serve near its ends (nodes of the network).
 _SERVED_KINDS = {"city", "town", "border_gate"}
@@ -223,8 +235,46 @@ def _far_join_reason(stretches: list[dict[str, Any]], o: Place, d: Place) -> str
             "near it in the embedded data: its own access road is missing)")
 
 
+class _RoadGaps:
+    """Where the straight line between two places runs far from every road of the network."""
+
+    def __init__(self, net: AnalysisNetwork):
+        edges = net.tables.edges
+        # drawn roads only: joins, access roads and connectors are straight stand-ins that
+        # would "cover" the very gap they bridge
+        roads = edges[(edges["mode"] == "road") & (edges["class"] != "connector")
+                      & ~edges["source"].isin(["join", "access"])]
+        metric = roads.geometry.to_crs(METRIC_CRS)
+        self.tree = shapely.STRtree(metric.values)
+        self.to_m = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+
+    def share(self, a: Place, b: Place) -> float:
+        """Share (0-1) of the straight line from ``a`` to ``b`` far from every road.
+
+        Far: more than :data:`ROAD_GAP_KM` from the nearest drawn road of the network.
+        """
+        (xa, xb), (ya, yb) = self.to_m.transform([a.lon, b.lon], [a.lat, b.lat])
+        n = max(int(np.hypot(xb - xa, yb - ya) / 1000 / GAP_SAMPLE_KM), 2)
+        t = (np.arange(n) + 0.5) / n
+        pts = shapely.points(xa + t * (xb - xa), ya + t * (yb - ya))
+        _, dist = self.tree.query_nearest(pts, return_distance=True, all_matches=False)
+        return float(np.mean(dist > ROAD_GAP_KM * 1000))
+
+
+def _gap_reason(gaps: _RoadGaps, o: Place, d: Place, gc_km: float) -> str | None:
+    """Return the diagnosis of a detour forced by a gap in the roads between the two places."""
+    share = gaps.share(o, d)
+    if share < ROAD_GAP_SHARE:
+        return None
+    return (f"diagnosed: road gap, {share * gc_km:.0f} of the {gc_km:.0f} km of straight line "
+            f"between them run more than {ROAD_GAP_KM:g} km from any road in the data (the "
+            "direct roads between these valleys are district or provincial roads the embedded "
+            "skeleton lacks; an OSM extract holds them)")
+
+
 def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[str, Any]:
     nodes = net.place_nodes
+    gaps = _RoadGaps(net)
     flagged, unreachable = [], []
     checked = 0
     for a, b in combinations(places, 2):
@@ -261,7 +311,8 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
                                     else trees.mountain_share(rows), 2),
             "route": trees.stretches(rows),
             "reason": KNOWN_DETOURS.get(frozenset({o.id, d.id}))
-            or _far_join_reason(trees.stretches(rows), o, d) or "unexplained",
+            or _far_join_reason(trees.stretches(rows), o, d) or _gap_reason(gaps, o, d, gc)
+            or "unexplained",
         })
     flagged.sort(key=lambda f: -f["detour_index"])
     return {
@@ -270,7 +321,10 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
                        "near_km": NEAR_KM, "near_excess_km": NEAR_EXCESS_KM},
         "places": len(places), "pairs_checked": checked,
         "flagged": flagged, "unexplained": sum(f["reason"] == "unexplained" for f in flagged),
-        "diagnosed_far_join": sum(f["reason"].startswith("diagnosed:") for f in flagged),
+        "diagnosed_far_join": sum(f["reason"].startswith("diagnosed:")
+                                  and "road gap" not in f["reason"] for f in flagged),
+        "diagnosed_road_gap": sum(f["reason"].startswith("diagnosed: road gap")
+                                  for f in flagged),
         "unreachable": unreachable,
     }
 

@@ -23,7 +23,7 @@ import networkx as nx
 import pandas as pd
 
 from corridors.catalog import Catalog
-from corridors.detours import route_text, routing_checks
+from corridors.detours import ROAD_GAP_KM, route_text, routing_checks
 from corridors.network_inputs import NotModelled
 from network.backbone import Backbone
 from network.build import NetworkTables
@@ -168,7 +168,9 @@ def _detour_markdown(report: dict[str, Any]) -> list[str]:
              f"{t['near_km']:g} km, more than {t['near_excess_km']:g} km longer than it.", "",
              f"**{len(flagged)} pairs above the thresholds: "
              f"{d.get('diagnosed_far_join', 0)} diagnosed as a place joined from far away (its "
-             f"access road is missing), {d['unexplained']} unexplained.**"]
+             f"access road is missing), {d.get('diagnosed_road_gap', 0)} as a road gap (a "
+             "quarter or more of the straight line between them runs more than "
+             f"{ROAD_GAP_KM:g} km from any road in the data), {d['unexplained']} unexplained.**"]
     if d["unreachable"]:
         lines.append("Not reachable from each other by car: " + ", ".join(
             f"{u['from']} – {u['to']}" for u in d["unreachable"]))

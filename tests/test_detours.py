@@ -238,3 +238,15 @@ def test_a_detour_caused_by_a_far_join_is_diagnosed():
     assert reason.startswith("diagnosed:") and "city_a" in reason and "12 km" in reason
     near = [far[1], far[2]]
     assert detours._far_join_reason(near, o, d) is None
+
+
+def test_a_detour_with_no_road_between_is_a_road_gap():
+    # only the roads by C: the middle of the straight line A-B lies 22 km from any road
+    res = check([A, B, C], {}, around(55.0)[:2])
+    f = pairs(res)[frozenset({"A", "B"})]
+    assert f["reason"].startswith("diagnosed: road gap")
+    assert res["detours"]["diagnosed_road_gap"] == 1 and res["detours"]["unexplained"] == 0
+    # the same detour with a road along the line that misses B by 5 km: a junction error
+    res = check([A, B, C], AROUND, around(55.0))
+    assert pairs(res)[frozenset({"A", "B"})]["reason"] == "unexplained"
+    assert res["detours"]["diagnosed_road_gap"] == 0
