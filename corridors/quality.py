@@ -170,7 +170,9 @@ def _detour_markdown(report: dict[str, Any]) -> list[str]:
              f"{d.get('diagnosed_far_join', 0)} diagnosed as a place joined from far away (its "
              f"access road is missing), {d.get('diagnosed_road_gap', 0)} as a road gap (a "
              "quarter or more of the straight line between them runs more than "
-             f"{ROAD_GAP_KM:g} km from any road in the data), {d['unexplained']} unexplained.**"]
+             f"{ROAD_GAP_KM:g} km from any road in the data), "
+             f"{d.get('diagnosed_preference', 0)} as faster roads preferred (the shortest road "
+             f"route is within the threshold), {d['unexplained']} unexplained.**"]
     if d["unreachable"]:
         lines.append("Not reachable from each other by car: " + ", ".join(
             f"{u['from']} – {u['to']}" for u in d["unreachable"]))

@@ -250,3 +250,15 @@ def test_a_detour_with_no_road_between_is_a_road_gap():
     res = check([A, B, C], AROUND, around(55.0))
     assert pairs(res)[frozenset({"A", "B"})]["reason"] == "unexplained"
     assert res["detours"]["diagnosed_road_gap"] == 0
+
+
+def test_a_fast_road_round_a_slow_direct_one_is_a_preference():
+    # a 55 km direct road at 20 km/h (2.75 h) against 110 km round C at 60 km/h (1.83 h): the
+    # fastest route is a detour, but the roads are joined (the shortest route is 55 km)
+    roads = [*around(55.0)[:2], ("A", "B", 55.0, 20.0, {})]
+    res = check([A, B, C], {}, roads)
+    f = pairs(res)[frozenset({"A", "B"})]
+    assert f["route_km"] == pytest.approx(110.0)
+    assert f["reason"].startswith("diagnosed: faster roads preferred")
+    assert "55 km" in f["reason"]
+    assert res["detours"]["diagnosed_preference"] == 1 and res["detours"]["unexplained"] == 0
