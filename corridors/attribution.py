@@ -29,7 +29,8 @@ Metrics of a variant (all hours, lower is better):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -51,6 +52,10 @@ _EPS = 1e-9
 #: Searches stop at this many hours: an entry of ``inf`` (an inactive edge) is then never
 #: queued (scipy queues ``inf`` under an infinite limit), and nothing real is this far.
 _LIMIT_H = 1e300
+#: A variant's search from a source reaches its base's farthest target time plus this share of
+#: it, and at least this many hours; a target beyond is searched again without a limit.
+REACH_MARGIN_SHARE = 0.25
+REACH_MARGIN_H = 0.5
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,41 @@ def _saving(worse: Metrics, better: Metrics) -> dict[str, float]:
     }
 
 
+@dataclass
+class _Reference:
+    """The searches of a base year that its variants reuse (see :meth:`_Variants.metrics`).
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        The base's matrix weights (h).
+    paths : dict
+        (source, target) node ids to the CSR entries of the base's fastest path.
+    reach : dict
+        Source node to the time (h) of its farthest target.
+    times : dict
+        (source, target) to the time (h).
+    hn, hn_tree, people : int, numpy.ndarray, float
+        Hà Nội's node, the entries of every node's path to it, the population's mean time.
+    """
+
+    data: np.ndarray
+    paths: dict
+    reach: dict
+    times: dict = field(default_factory=dict)
+    hn: int | None = None
+    hn_tree: np.ndarray | None = None
+    people: float = np.nan
+
+
+def _walk(pred: np.ndarray, src: int, dst: int) -> np.ndarray:
+    """Return the matrix positions of the path from ``src`` to ``dst`` in a predecessor row."""
+    path = [dst]
+    while path[-1] != src:
+        path.append(int(pred[path[-1]]))
+    return np.array(path[::-1], dtype=np.int64)
+
+
 class _MaskedRouter(Router):
     """A :class:`network.routing.Router` over the master's nodes with a variant's weights.
 
@@ -106,16 +146,49 @@ class _MaskedRouter(Router):
     """
 
     def __init__(self, graph: csr_matrix, node_ids: np.ndarray, index: pd.Series,
-                 profile: str, timing: str):
+                 pos: dict[int, int], profile: str, timing: str):
         self.profile, self.weight, self.timing = profile, "time", timing
-        self.graph, self.node_ids, self._index = graph, node_ids, index
+        self.graph, self.node_ids, self._index, self._pos = graph, node_ids, index, pos
         self._reverse = None
 
-    def times(self, sources, targets=None) -> np.ndarray:
-        """Return the travel-time matrix (h), as :meth:`Router.times`."""
+    def indices(self, node_ids) -> np.ndarray:
+        """Return the matrix positions of node ids (KeyError naming the missing ones)."""
+        ids = [int(i) for i in node_ids]
+        missing = [i for i in ids if i not in self._pos]
+        if missing:
+            raise KeyError(f"nodes not in the network: {missing}")
+        return np.array([self._pos[i] for i in ids], dtype=np.int64)
+
+    def times(self, sources, targets=None, limit: float = _LIMIT_H) -> np.ndarray:
+        """Return the travel-time matrix (h), as :meth:`Router.times`; ``inf`` beyond ``limit``."""
         dist = np.atleast_2d(dijkstra(self.graph, directed=True, indices=self.indices(sources),
-                                      limit=_LIMIT_H))
+                                      limit=min(limit, _LIMIT_H)))
         return dist if targets is None else dist[:, self.indices(targets)]
+
+    def search_from(self, src: int, limit: float = _LIMIT_H, predecessors: bool = False
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Return the times (h) from one node to every node, and its predecessors if asked."""
+        out = dijkstra(self.graph, directed=True, indices=self.indices([src])[0],
+                       limit=min(limit, _LIMIT_H), return_predecessors=predecessors)
+        return out if predecessors else (out, None)
+
+    def nearest_tree(self, target: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return :meth:`nearest` times of one target, and every node's next node towards it.
+
+        Returns
+        -------
+        time_h : numpy.ndarray
+            Hours from each node to the target.
+        x, y : numpy.ndarray
+            Matrix positions: the first step of ``x``'s fastest path to the target is
+            ``x -> y``.
+        """
+        if self._reverse is None:
+            self._reverse = self.graph.T.tocsr()
+        dist, pred, _ = dijkstra(self._reverse, directed=True, indices=self.indices([target]),
+                                 min_only=True, return_predecessors=True, limit=_LIMIT_H)
+        x = np.flatnonzero(pred >= 0)  # in the reverse tree pred[x] -> x: the original x -> y
+        return dist, x, pred[x].astype(np.int64)
 
     def nearest(self, targets) -> tuple[np.ndarray, np.ndarray]:
         """Return the time (h) from every node to the nearest target, as :meth:`Router.nearest`."""
@@ -143,6 +216,7 @@ class _Variants:
         self.node_ids = np.asarray(nodes.index, dtype=np.int64)
         n = len(self.node_ids)
         self.index = pd.Series(np.arange(n), index=self.node_ids)
+        self.pos = dict(zip(self.node_ids.tolist(), range(n), strict=True))
         u = self.index.reindex(edges["u"].to_numpy()).to_numpy()
         v = self.index.reindex(edges["v"].to_numpy()).to_numpy()
         w = edges[f"time_h_{timing}"].to_numpy(dtype=float)
@@ -150,6 +224,7 @@ class _Variants:
         self.rows = np.flatnonzero(ok)
         keys = u[ok].astype(np.int64) * n + v[ok].astype(np.int64)
         uniq, self.entry = np.unique(keys, return_inverse=True)
+        self.keys = uniq  # sorted u * n + v of each CSR entry
         self.w = w[ok]
         indptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(uniq // n, minlength=n), out=indptr[1:])
@@ -162,6 +237,11 @@ class _Variants:
         # stops that are not places of the variant snap to the nearest ordinary road node; those
         # roads carry no project, so they are the same in every variant
         self._road_index = None
+        self.searches = 0  # single-source searches run, for the record
+
+    def entries(self, path: np.ndarray) -> np.ndarray:
+        """Return the CSR entries of the steps of a path (matrix positions)."""
+        return np.searchsorted(self.keys, path[:-1] * self.shape[0] + path[1:])
 
     def router(self, active: set[str]) -> _MaskedRouter:
         """Return the router of the variant with the ``active`` projects."""
@@ -170,7 +250,8 @@ class _Variants:
         np.minimum.at(data, self.entry[on], self.w[on])
         data[data == 0] = _EPS
         graph = csr_matrix((data, self.indices, self.indptr), shape=self.shape)
-        return _MaskedRouter(graph, self.node_ids, self.index, self.profile, self.timing)
+        return _MaskedRouter(graph, self.node_ids, self.index, self.pos, self.profile,
+                             self.timing)
 
     def network(self, active: set[str], year: int, name: str) -> AnalysisNetwork:
         """Return the variant as an AnalysisNetwork holding only its place nodes.
@@ -203,35 +284,91 @@ class _Variants:
         _, i = tree.query(np.array([stop.lon, stop.lat]) * scale)
         return int(ids[i])
 
-    def metrics(self, active: set[str], year: int, name: str,
-                grid: PopulationGrid | None) -> Metrics:
+    def metrics(self, active: set[str], year: int, name: str, grid: PopulationGrid | None,
+                ref: _Reference | None = None) -> tuple[Metrics, _Reference | None]:
         """Return the metrics of one variant, as :func:`variant_metrics` on its tables.
 
-        Every forward search (gates, corridor stops) is one call from the distinct sources.
+        Without ``ref`` (a base year), every source is searched in full and the searches are
+        kept as the reference of the variants of that year (returned). With ``ref``:
+
+        * a time is the reference's when the variant's weights differ from the reference's only
+          by increases, none on the reference's path to that target: the path is intact and no
+          other got shorter, so the time is the same float (every path's sum, in path order,
+          is monotone in its weights);
+        * the other sources are searched as far as the reference's farthest target of theirs
+          plus :data:`REACH_MARGIN_SHARE` of it (at least :data:`REACH_MARGIN_H`), and again
+          without a limit when a target lies beyond: within a limit, Dijkstra's times are those
+          of the unbounded search, to the bit;
+        * the population's time to Hà Nội is the reference's under the same rule, over the
+          tree of every node's path to Hà Nội.
         """
         net = self.network(active, year, name)
         router = self.router(active)
+        data = router.graph.data
         nodes = net.place_nodes
         gates = [nodes[g.id] for _, g in origins(net)]
         dests = [nodes[v] for v in KEY_DESTINATIONS.values() if v in nodes]
         stops = [[self.stop_node(s, nodes) for s in c.stops]
                  for c in sorted(net.catalog.corridors.values(), key=lambda c: c.id)
                  if c.kind == "economic_corridor"]
-        sources = list(dict.fromkeys([*(gates if dests else []),
-                                      *(n for st in stops for n in st[:-1])]))
-        row = {n: i for i, n in enumerate(sources)}
-        dist = router.times(sources) if sources else np.zeros((0, len(self.node_ids)))
-        od = (dist[[row[g] for g in gates]][:, router.indices(dests)].ravel()
+        needs: dict[int, list[int]] = {}
+        for g in gates if dests else []:
+            needs.setdefault(g, []).extend(dests)
+        for st in stops:
+            for a, b in zip(st[:-1], st[1:], strict=True):
+                needs.setdefault(a, []).append(b)
+        if ref is not None:
+            changed = np.flatnonzero(data != ref.data)
+            only_up = not (data[changed] < ref.data[changed]).any()
+            touched = np.zeros(len(data), dtype=bool)
+            touched[changed] = True
+        times: dict[tuple[int, int], float] = {}
+        keep = _Reference(data=data.copy(), paths={}, reach={}) if ref is None else None
+        for src, targets in needs.items():
+            if ref is not None and only_up and all(
+                    (src, t) in ref.paths and not touched[ref.paths[(src, t)]].any()
+                    for t in targets):
+                times.update({(src, t): ref.times[(src, t)] for t in targets})
+                continue
+            t_idx = router.indices(targets)
+            limit = _LIMIT_H
+            if ref is not None and np.isfinite(ref.reach.get(src, np.inf)):
+                r = ref.reach[src]
+                limit = r + max(REACH_MARGIN_H, REACH_MARGIN_SHARE * r)
+            dist, pred = router.search_from(src, limit=limit, predecessors=keep is not None)
+            self.searches += 1
+            if not np.isfinite(dist[t_idx]).all() and limit < _LIMIT_H:
+                dist, pred = router.search_from(src)  # a target beyond the limit, or cut off
+                self.searches += 1
+            times.update({(src, t): float(dist[j]) for t, j in zip(targets, t_idx, strict=True)})
+            if keep is not None:
+                keep.reach[src] = float(np.max(dist[t_idx]))
+                s_pos = int(router.indices([src])[0])
+                for t, j in zip(targets, t_idx, strict=True):
+                    if np.isfinite(dist[j]):
+                        keep.paths[(src, t)] = self.entries(_walk(pred, s_pos, int(j)))
+        od = (np.array([[times[(g, d)] for d in dests] for g in gates]).ravel()
               if gates and dests else np.array([]))
-        corridors = [float(np.trace(dist[[row[n] for n in st[:-1]]][:, router.indices(st[1:])]))
+        # the trace of the leg matrix, as variant_metrics sums it
+        corridors = [float(np.trace(np.diag([times[(a, b)] for a, b in
+                                             zip(st[:-1], st[1:], strict=True)])))
                      for st in stops]
         people = np.nan
         if grid is not None and (hn := nodes.get(KEY_DESTINATIONS["ha_noi"])) is not None:
-            to_hn, _ = router.nearest([hn])
-            t = pixel_times(grid, router, to_hn)
-            ok = np.isfinite(t)
-            people = float((grid.people[ok] * t[ok]).sum() / grid.people[ok].sum())
-        return Metrics(od=od, corridors=np.array(corridors), people_time_h=people)
+            if (ref is not None and only_up and ref.hn_tree is not None and ref.hn == hn
+                    and not touched[ref.hn_tree].any()):
+                people = ref.people
+            else:
+                to_hn, x, y = router.nearest_tree(hn)
+                tree = np.searchsorted(self.keys, x * self.shape[0] + y)
+                t = pixel_times(grid, router, to_hn)
+                ok = np.isfinite(t)
+                people = float((grid.people[ok] * t[ok]).sum() / grid.people[ok].sum())
+                if keep is not None:
+                    keep.hn, keep.hn_tree, keep.people = hn, tree, people
+        if keep is not None:
+            keep.times = times
+        return Metrics(od=od, corridors=np.array(corridors), people_time_h=people), keep
 
 
 class _VariantNetwork(AnalysisNetwork):
@@ -252,7 +389,9 @@ class _VariantNetwork(AnalysisNetwork):
 
 def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 2025,
                        year_b: int = 2030, *, grid: PopulationGrid | None = None,
-                       profile: str = "car", label: str = "") -> pd.DataFrame:
+                       profile: str = "car", label: str = "",
+                       extra_od: Callable[[set[str], set[str], str], dict[str, float]] | None
+                       = None) -> pd.DataFrame:
     """Rank the projects opening between ``year_a`` and ``year_b`` by the saving each brings.
 
     Parameters
@@ -269,6 +408,11 @@ def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 20
         Routing profile.
     label : str
         Scenario name written in the ``scenario`` column.
+    extra_od : callable, optional
+        More OD pairs: called with (projects of year A, of year B, the project), it returns
+        more columns of the project's row (e.g. the international rail pairs of
+        :func:`corridors.international.attribution_od`: ``removed_intl_hours``,
+        ``added_intl_hours``); they do not change the ranking.
 
     Returns
     -------
@@ -283,10 +427,13 @@ def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 20
     candidates = sorted(in_b - in_a)
     variants = _Variants(master, catalog, profile)
 
-    def metrics(active: set[str], year: int, name: str) -> Metrics:
-        return variants.metrics(active, year, name, grid)
+    # every variant reuses what its base year's searches found
+    base_a, ref_a = variants.metrics(in_a, year_a, str(year_a), grid)
+    base_b, ref_b = variants.metrics(in_b, year_b, str(year_b), grid)
 
-    base_a, base_b = metrics(in_a, year_a, str(year_a)), metrics(in_b, year_b, str(year_b))
+    def metrics(active: set[str], year: int, name: str) -> Metrics:
+        return variants.metrics(active, year, name, grid, ref_a if year == year_a else ref_b)[0]
+
     names = {**{p.id: p for p in catalog.projects.values()}}
     rows = []
     for p in candidates:
@@ -298,7 +445,8 @@ def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 20
                      "mode": proj.mode if proj else "", "open_year": proj.open_year if proj
                      else None,
                      **{f"removed_{k}": v for k, v in removed.items()},
-                     **{f"added_{k}": v for k, v in added.items()}})
+                     **{f"added_{k}": v for k, v in added.items()},
+                     **(extra_od(in_a, in_b, p) if extra_od else {})})
     table = pd.DataFrame(rows)
     if table.empty:
         return table

@@ -42,15 +42,20 @@ def test_every_variant_equals_the_rebuilt_one(default, profile):
     fast = _Variants(b.master, b.catalog, profile)
     variants = _variants(b.master)
     assert len(variants) > 10
+    # the base years are searched in full; every variant reuses its base's searches
+    refs = {year: fast.metrics(active, year, "base", grid)[1] for active, year in variants[:2]}
     for active, year in variants:
         net = AnalysisNetwork("v", tables_for_projects(b.master, active, year), b.catalog)
         want = variant_metrics(net, grid, profile)
-        got = fast.metrics(active, year, "v", grid)
+        got, _ = fast.metrics(active, year, "v", grid, refs[year])
         # the same floats, not merely close: same edges, same searches
         np.testing.assert_array_equal(got.od, want.od)
         np.testing.assert_array_equal(got.corridors, want.corridors)
         assert got.people_time_h == want.people_time_h
         assert np.isfinite(want.od).any() and len(want.corridors) > 0
+    # most searches were reused: far fewer than one per source and variant
+    sources = len(refs[2030].reach)
+    assert 0 < fast.searches < 0.6 * sources * len(variants)
 
 
 def test_attribution_table_gains_equal_the_rebuilt_path(default):
