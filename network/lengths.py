@@ -182,8 +182,13 @@ def fit_circuity(km_by_terrain: Sequence[dict[str, float]], official_km: Sequenc
         # the km of unfitted classes count at the bound's midpoint, not as zero
         rest = np.array([sum(k.get(t, 0.0) for t in _TERRAIN_ORDER if t not in fitted)
                          for k in km_by_terrain])
-        b = np.asarray(official_km, dtype=float) - rest * (MIN_FACTOR + MAX_FACTOR) / 2
-        sol = lsq_linear(A, b, bounds=(MIN_FACTOR, MAX_FACTOR))
+        official = np.asarray(official_km, dtype=float)
+        b = official - rest * (MIN_FACTOR + MAX_FACTOR) / 2
+        # relative residuals: circuity varies from route to route, so each section is one
+        # observation of the ratio (in km, the longest section would decide alone: QL6 Hòa
+        # Bình – Sơn La, 258 km, outweighed the 18 km of flat QL3 and set the flat factor)
+        w = 1.0 / official
+        sol = lsq_linear(A * w[:, None], b * w, bounds=(MIN_FACTOR, MAX_FACTOR))
         factors = {t: round(float(f), 3) for t, f in zip(fitted, sol.x, strict=True)}
     for i, t in enumerate(_TERRAIN_ORDER):
         if t not in factors:

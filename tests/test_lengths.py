@@ -31,6 +31,17 @@ def test_fit_recovers_known_factors():
     assert fitted == ["flat", "mountainous"]  # hilly had no km: it takes its nearest class
 
 
+def test_each_section_weighs_as_one_observation_of_its_ratio():
+    # the embedded sections: QL3 Yên Viên - Phù Lỗ (18 km, flat, ratio 1.0) against QL4A and
+    # QL6, hundreds of km each: in km the long sections would set the flat factor too
+    sections = [{"hilly": 57.9}, {"hilly": 73.6, "mountainous": 134.1},
+                {"flat": 12.9, "hilly": 88.8, "mountainous": 1.6}, {"flat": 18.0}]
+    factors, fitted = fit_circuity(sections, [63.0, 258.0, 128.0, 18.0])
+    assert fitted == ["flat", "hilly", "mountainous"]
+    assert factors["flat"] == pytest.approx(1.0, abs=0.02)
+    assert factors["flat"] < factors["hilly"] < factors["mountainous"]
+
+
 def test_fit_stays_within_bounds():
     factors, _ = fit_circuity([{"flat": 100.0}], [300.0])
     assert factors["flat"] == MAX_FACTOR
