@@ -120,9 +120,23 @@ def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
     out.tables["savings_provinces"] = compare_provinces(ptimes[la], ptimes[lb], labels)
     done("comparison")
 
+    step("international")
+    from corridors.international import attribution_od, gate_catchments, international_od
+
+    out.tables["international_od"] = pd.concat(
+        [international_od(net, r.year) for net, r in ((nets[la], a), (nets[lb], b))],
+        ignore_index=True)
+    out.tables["gate_catchments"] = pd.concat([gate_catchments(net) for net in nets.values()],
+                                              ignore_index=True)
+    done("international")
+
     step("attribution")
+    # freight: what each project brings the international rail pairs (Kunming → Hải Phòng ...)
+    intl = attribution_od(b.master) if b.catalog.foreign else None
     attributions = [attribute_projects(b.master, b.catalog, a.year, b.year, grid=grid,
-                                       profile=p, label=b.scenario.name) for p in profiles]
+                                       profile=p, label=b.scenario.name,
+                                       extra_od=intl if p == "freight" else None)
+                    for p in profiles]
     out.tables["project_attribution"] = pd.concat(attributions, ignore_index=True)
     out.tables["project_attribution"].attrs["totals"] = {
         p: t.attrs.get("total", {}) for p, t in zip(profiles, attributions, strict=True)}

@@ -307,6 +307,15 @@ def build_networks(years: list[int], scenario: Scenario | None = None, *,
         coverage = check_coverage(osm, len(fac), total, allow_empty)
     master = build_master(backbone, fac, specs, dem_paths=dem_paths, speed_table=speed_table,
                           speed_overrides=scenario.speeds or None)
+    if osm:
+        # foreign links lie outside the study area on purpose; an extract brings its own roads
+        # beyond the border, so the schematic ones are left out (listed as outside)
+        outside.append("cross_border (schematic foreign links: replaced by the OSM extract)")
+    else:
+        from corridors.cross_border import attach_cross_border
+
+        master = attach_cross_border(master, cat, catalog_path, scenario.gates,
+                                     speed_table, scenario.speeds or None)
     results = {}
     for year in years:
         tables = tables_for_year(master, year)

@@ -299,11 +299,14 @@ class Catalog:
     corridors: dict[str, Corridor]
     provinces: pd.DataFrame
     warnings: list[Problem] = field(default_factory=list)
+    #: places beyond the border (data/catalog/cross_border.yaml, corridors.cross_border): found
+    #: by name like the others, never counted among them
+    foreign: dict[str, Place] = field(default_factory=dict)
 
     # -- lookup ---------------------------------------------------------------------------------
     def _name_index(self) -> dict[str, list[Place]]:
         index: dict[str, list[Place]] = {}
-        for p in self.places.values():
+        for p in [*self.places.values(), *self.foreign.values()]:
             for n in {p.id, p.name, p.name_vi, *p.aliases}:
                 bucket = index.setdefault(match_key(n), [])
                 if p not in bucket:
@@ -417,6 +420,10 @@ def load_catalog(path: str | Path | None = None) -> Catalog:
         raise InputError(problems, what=f"the catalog ({path or default_catalog_dir()})")
     cat = build_catalog(raw)
     cat.warnings = [p for p in problems if p.severity == "warning"]
+    from corridors.cross_border import load_cross_border
+
+    cb = load_cross_border(cat, path)
+    cat.foreign = dict(cb.places) if cb else {}
     return cat
 
 

@@ -406,6 +406,7 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
       corridors route "Hà Nội" "Lào Cai" --year 2030
       corridors route "huu nghi" "seaport_hai_phong" --profile truck --format json
       corridors route "21.03,105.85" "Điện Biên Phủ" --profile passenger
+      corridors route "Côn Minh" "Cảng Hải Phòng" --profile freight --year 2030
     """
     from corridors.analysis_network import AnalysisNetwork
     from corridors.build import build_network
@@ -417,7 +418,11 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
         a, b = locate(net, origin), locate(net, destination)
     except (InputError, LookupError) as exc:
         raise click.ClickException(_message(exc)) from None
-    r = net.router(profile).route(a.node, b.node)
+    router = net.router(profile)
+    r = router.route(a.node, b.node)
+    from network.crossings import route_border_summary
+
+    xb = route_border_summary(router.edges, r.edge_rows) if r else {}
     out = {"from": a.label, "to": b.label, "from_id": a.place_id, "to_id": b.place_id,
            "year": year, "profile": profile, "scenario": result.scenario.name,
            "reachable": r is not None,
@@ -426,6 +431,8 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
            "km_by_mode": r.km_by_mode if r else {}, "km_by_class": r.km_by_class if r else {},
            "transfers": r.transfers if r else None,
            "border_crossings": r.border_crossings if r else None,
+           "crossings": xb.get("crossings"), "gates": xb.get("gates", []),
+           "gauge_breaks": xb.get("gauge_breaks"),
            "snap_km": {"from": a.snap_km, "to": b.snap_km}}
     if fmt == "json":
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
@@ -440,6 +447,9 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
         click.echo(f"  {k:26s} {v:9,.1f} km")
     if r.transfers:
         click.echo(f"  transfers: {r.transfers}")
+    if xb.get("crossings"):
+        click.echo(f"  border crossings: {xb['crossings']} ({', '.join(xb['gates'])}); "
+                   f"breaks of gauge: {xb['gauge_breaks']}")
 
 
 @main.command("analyse")

@@ -29,8 +29,12 @@ def ascii_name(name: str) -> str:
 def match_key(name: str) -> str:
     """Return the key used to match names: ASCII, lower case, punctuation and spaces folded.
 
-    ``match_key("Lào Cai") == match_key("lao-cai") == "lao cai"``.
+    Letters of other scripts (Chinese, Lao) are kept as written, so that 昆明 matches 昆明;
+    Latin letters lose their diacritics.
+
+    ``match_key("Lào Cai") == match_key("lao-cai") == "lao cai"``; ``match_key("昆明") == "昆明"``.
     """
     text = ascii_name(name).lower()
-    text = re.sub(r"[^a-z0-9]+", " ", text)
+    text = "".join(c if c.isascii() or c.isalnum() else " " for c in text)
+    text = re.sub(r"[^a-z0-9\u0250-\U0010ffff]+", " ", text)
     return text.strip()

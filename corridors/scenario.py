@@ -20,6 +20,10 @@ A scenario is a YAML file::
                                        # plan: the plans' years as written
     uncertainty:                       # overrides of data/uncertainty.yaml (corridors
       delays: {planned: {p_on_time: 0.1}}  # uncertainty), plain numbers
+    gates:                             # border crossings (data/catalog/cross_border.yaml)
+      gate_huu_nghi: {clearance_factor: 0.5}      # clearance time halved
+      gate_tan_thanh: {open: false}               # closed in every year
+      gate_kim_thanh: {clearance_h: {truck: 3}}   # hours, both directions
 
 The 2025 and 2030 networks of a scenario come from the same code path as the base: the scenario
 changes the catalog, then the network of each year is built from the changed catalog. Every
@@ -38,6 +42,7 @@ from typing import Any
 import yaml
 
 from corridors.catalog import Catalog, RawCatalog, build_catalog, read_raw
+from corridors.cross_border import gate_change_problems
 from corridors.diagnostics import InputError, Problem
 from corridors.safe_yaml import MAX_DESCRIPTION, MAX_SCENARIO_BYTES, load_yaml
 from corridors.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
@@ -56,7 +61,7 @@ SPEED_CLASSES = tuple(c for mode, classes in MODE_CLASSES.items() if mode != "tr
 #: Prefixes of the edge ``source`` ids a scenario may set a speed for.
 SOURCE_PREFIXES = ("giaothong:", "osm:", "catalog:")
 
-_KEYS = {"name", "description", "projects", "speeds", "open_years", "uncertainty"}
+_KEYS = {"name", "description", "projects", "speeds", "open_years", "uncertainty", "gates"}
 _PROJECT_KEYS = {"delay", "drop", "add"}
 _SPEED_KEYS = {"class", "project", "source"}
 
@@ -86,6 +91,9 @@ class Scenario:
     uncertainty : dict
         Overrides of ``data/uncertainty.yaml`` for ``corridors uncertainty`` (checked by
         :func:`corridors.uncertainty_params.override_problems`).
+    gates : dict
+        Border gate id to its changes: ``open`` (false closes it), ``clearance_factor``,
+        ``clearance_h`` (``{car: h, truck: h}``) (:mod:`corridors.cross_border`).
     """
 
     name: str
@@ -97,6 +105,7 @@ class Scenario:
     path: Path | None = None
     reading: str = DEFAULT_READING
     uncertainty: dict[str, Any] = field(default_factory=dict)
+    gates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 BASE = Scenario(name="base", description="the catalogs as shipped")
@@ -190,6 +199,8 @@ def read_scenario(path: str | Path) -> Scenario:
             "gain_threshold_h (see data/uncertainty.yaml)")
         uncertainty = {}
     problems += override_problems(uncertainty, f)
+    gates = doc.get("gates") or {}
+    problems += gate_change_problems(gates, f)
     if problems:
         raise InputError(problems, f"the scenario {path}")
     return Scenario(reading=reading, name=name.strip(),
@@ -197,7 +208,8 @@ def read_scenario(path: str | Path) -> Scenario:
                     delay={str(k): v for k, v in delay.items()},
                     drop=tuple(str(p) for p in drop), add=tuple(add),
                     speeds={k: dict(v) for k, v in speeds.items()}, path=path,
-                    uncertainty=dict(uncertainty))
+                    uncertainty=dict(uncertainty),
+                    gates={str(k): dict(v) for k, v in gates.items()})
 
 
 def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -> Catalog:
@@ -227,6 +239,10 @@ def apply_scenario(scenario: Scenario, catalog_path: str | Path | None = None) -
         if pid not in ids:
             problems.append(Problem(f, pid, "projects.drop", "unknown project id"))
     problems += _speed_problems(scenario, raw, f)
+    if scenario.gates:
+        places = {e.get("id"): e for _, e in raw.entries["places"]}
+        problems += [Problem(f, g, "gates", "unknown border gate id") for g in scenario.gates
+                     if places.get(g, {}).get("kind") != "border_gate"]
     drop = _with_dependants(scenario, raw, f)
     entries = []
     for fname, e in raw.entries["projects"]:
