@@ -52,6 +52,9 @@ _EPS = 1e-9
 #: Searches stop at this many hours: an entry of ``inf`` (an inactive edge) is then never
 #: queued (scipy queues ``inf`` under an infinite limit), and nothing real is this far.
 _LIMIT_H = 1e300
+#: A bound must exceed a time by this much (h) to rule a detour out: far above the rounding of
+#: a sum of hours (1e-12), far below any time that matters.
+BOUND_TOL_H = 1e-6
 #: A variant's search from a source reaches its base's farthest target time plus this share of
 #: it, and at least this many hours; a target beyond is searched again without a limit.
 REACH_MARGIN_SHARE = 0.25
@@ -120,12 +123,18 @@ class _Reference:
         (source, target) to the time (h).
     hn, hn_tree, people : int, numpy.ndarray, float
         Hà Nội's node, the entries of every node's path to it, the population's mean time.
+    gate_rows : dict
+        Gate node to its times (h) to every node.
+    dests : list of int
+        The key destinations' nodes.
     """
 
     data: np.ndarray
     paths: dict
     reach: dict
     times: dict = field(default_factory=dict)
+    gate_rows: dict = field(default_factory=dict)
+    dests: list = field(default_factory=list)
     hn: int | None = None
     hn_tree: np.ndarray | None = None
     people: float = np.nan
@@ -284,6 +293,40 @@ class _Variants:
         _, i = tree.query(np.array([stop.lon, stop.lat]) * scale)
         return int(ids[i])
 
+    def _unimproved(self, router: _MaskedRouter, changed: np.ndarray, gates: list[int],
+                    dests: list[int], ref: _Reference) -> dict[tuple[int, int], float]:
+        """Return the gate times that weights which only fell cannot improve (the reference's).
+
+        A path that uses a lowered entry ``x -> y`` first is at least the reference's time to
+        ``x`` (its part before is a path of the reference) plus the new weight plus the
+        variant's time from ``y`` to the destination (one reverse search per destination). When
+        that bound exceeds the reference's time by :data:`BOUND_TOL_H` for every lowered entry,
+        no path gets faster, and the reference's path is intact: the time is the same float.
+        """
+        if sorted(dests) != sorted(ref.dests):
+            return {}
+        n = self.shape[0]
+        x, y = self.keys[changed] // n, self.keys[changed] % n
+        w = router.graph.data[changed]
+        if router._reverse is None:
+            router._reverse = router.graph.T.tocsr()
+        to_dest = np.atleast_2d(dijkstra(router._reverse, directed=True,
+                                         indices=router.indices(dests), limit=_LIMIT_H))
+        self.searches += len(dests)
+        d_idx = router.indices(dests)
+        out = {}
+        for g in gates:
+            row = ref.gate_rows.get(g)
+            if row is None:
+                continue
+            bound = (row[x] + w)[None, :] + to_dest[:, y]  # (dests, lowered entries)
+            base = row[d_idx]
+            # an unreachable destination may become reachable: searched
+            if np.all(np.isfinite(base) & (bound.min(axis=1, initial=np.inf)
+                                           > base + BOUND_TOL_H)):
+                out.update({(g, d): ref.times[(g, d)] for d in dests})
+        return out
+
     def metrics(self, active: set[str], year: int, name: str, grid: PopulationGrid | None,
                 ref: _Reference | None = None) -> tuple[Metrics, _Reference | None]:
         """Return the metrics of one variant, as :func:`variant_metrics` on its tables.
@@ -317,14 +360,19 @@ class _Variants:
         for st in stops:
             for a, b in zip(st[:-1], st[1:], strict=True):
                 needs.setdefault(a, []).append(b)
+        times: dict[tuple[int, int], float] = {}
         if ref is not None:
             changed = np.flatnonzero(data != ref.data)
             only_up = not (data[changed] < ref.data[changed]).any()
             touched = np.zeros(len(data), dtype=bool)
             touched[changed] = True
-        times: dict[tuple[int, int], float] = {}
-        keep = _Reference(data=data.copy(), paths={}, reach={}) if ref is None else None
+            if len(changed) and not (data[changed] > ref.data[changed]).any() and dests:
+                times.update(self._unimproved(router, changed, gates, dests, ref))
+        keep = (_Reference(data=data.copy(), paths={}, reach={}, dests=list(dests))
+                if ref is None else None)
         for src, targets in needs.items():
+            if all((src, t) in times for t in targets):
+                continue
             if ref is not None and only_up and all(
                     (src, t) in ref.paths and not touched[ref.paths[(src, t)]].any()
                     for t in targets):
@@ -343,6 +391,8 @@ class _Variants:
             times.update({(src, t): float(dist[j]) for t, j in zip(targets, t_idx, strict=True)})
             if keep is not None:
                 keep.reach[src] = float(np.max(dist[t_idx]))
+                if src in gates:
+                    keep.gate_rows[src] = dist
                 s_pos = int(router.indices([src])[0])
                 for t, j in zip(targets, t_idx, strict=True):
                     if np.isfinite(dist[j]):
