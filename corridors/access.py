@@ -17,6 +17,10 @@ from corridors.catalog import Place
 from corridors.population import PopulationGrid, people_within, pixel_times
 
 CUTOFFS_H = (2, 4, 8)
+#: A gate joined to the roads from farther than this (km, straight) has unreliable times: the
+#: quality report's far-join diagnosis uses 5 km for detours; a gate's own access road of up to
+#: 10 km changes its times by well under an hour.
+FAR_JOIN_KM = 10.0
 
 
 def origins(net: AnalysisNetwork) -> list[tuple[Place, Place]]:
@@ -46,6 +50,22 @@ def _nearest(router, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarra
     return t[rows, j], km[rows, j], np.asarray(targets)[j]
 
 
+def _leading_join_km(net: AnalysisNetwork, router, src: np.ndarray) -> list[float]:
+    """Km of join connectors at the start of each source's route to Hà Nội (0 when none)."""
+    hn = net.place_nodes.get(KEY_DESTINATIONS.get("ha_noi", ""))
+    out = []
+    for s in src:
+        found = router.route(int(s), hn) if hn is not None else None
+        km = 0.0
+        for row in (found.edge_rows if found is not None else []):
+            e = router.edges.iloc[row]
+            if e["source"] != "join":
+                break
+            km += float(e["length_km"])
+        out.append(round(km, 1))
+    return out
+
+
 def gate_access(net: AnalysisNetwork, profile: str = "car",
                 grid: PopulationGrid | None = None) -> pd.DataFrame:
     """Return the access table of every gate and BGEZ (one row each).
@@ -64,7 +84,10 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
         ``province``, ``province_2025``, ``neighbour``, ``gate_class``; for each key destination
         ``time_h_to_<dest>`` and ``length_km_to_<dest>``; ``nearest_dry_port`` with its time and
         length; ``time_h_to_expressway``; ``time_h_to_capital`` and ``length_km_to_capital``;
-        ``reachable`` (Hà Nội can be reached); people within the cutoffs.
+        ``reachable`` (Hà Nội can be reached); ``gate_joined_from_km`` (km of the straight
+        connectors that join the gate to the roads on its route to Hà Nội) and ``times_reliable``
+        (False when it exceeds :data:`FAR_JOIN_KM`: the times rest on a straight stand-in for a
+        road the data lack); people within the cutoffs.
     """
     router = net.router(profile)
     items = origins(net)
@@ -102,6 +125,10 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
                                          else np.inf for i, c in enumerate(caps)]
     table["reachable"] = (np.isfinite(table["time_h_to_ha_noi"]) if "time_h_to_ha_noi" in table
                           else False)
+    # a gate the roads of the data do not reach is joined by a straight connector, however far:
+    # its times then rest on that stand-in (A Pa Chải, 105 km from QL12), and the table says so
+    table["gate_joined_from_km"] = _leading_join_km(net, router, src)
+    table["times_reliable"] = table["gate_joined_from_km"] <= FAR_JOIN_KM
     if grid is not None:
         dist, _ = router.search(src)
         for c in CUTOFFS_H:

@@ -149,3 +149,17 @@ def test_unreachable_gate_is_reported(toy):
                                                                AssemblyReport()), 2025), cat)
     a = gate_access(net).set_index("id").loc["gate_x"]
     assert not a["reachable"] and np.isinf(a["time_h_to_ha_noi"])
+
+
+def test_a_gate_joined_from_far_away_is_marked_unreliable(toy):
+    master, cat = toy
+    a = gate_access(_net(toy, 2025), "car").set_index("id").loc["gate_x"]
+    assert a["gate_joined_from_km"] == 0.0 and bool(a["times_reliable"])
+    # the gate's first 50 km become a straight join connector: its times rest on a stand-in
+    edges = master.edges.copy()
+    first = (edges["u"].isin([0, 1]) & edges["v"].isin([0, 1])).to_numpy()
+    edges.loc[first, "source"] = "join"
+    edges.loc[first, "class"] = "connector"
+    far = (MasterNetwork(master.nodes, edges, AssemblyReport()), cat)
+    b = gate_access(_net(far, 2025), "car").set_index("id").loc["gate_x"]
+    assert b["gate_joined_from_km"] == 50.0 and not bool(b["times_reliable"])
