@@ -2,7 +2,8 @@
 
 Figures, per build:
 
-* km by mode and class (each road counted once, not once per direction);
+* km by mode and class (each road counted once, not once per direction) of the network in
+  Vietnam; the network beyond the border (:mod:`network.crossings`) apart, with its crossings;
 * the snapping report of the backbone (ends moved, largest move, components before and after);
 * connected components of the whole network and of the road network;
 * catalog items placed (links, facilities) and not modelled, each with its reason; items outside
@@ -27,6 +28,7 @@ from corridors.detours import ROAD_GAP_KM, route_text, routing_checks
 from corridors.network_inputs import NotModelled
 from network.backbone import Backbone
 from network.build import NetworkTables
+from network.crossings import added_edges, foreign_edges
 from network.specs import LinkSpec
 
 #: Facilities and waypoints joined from farther than this (km) are listed.
@@ -94,6 +96,7 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
                    *, base_year: int = 2025, provenance: dict | None = None) -> dict[str, Any]:
     """Return the quality report of a build as a JSON-ready dict (see the module docstring)."""
     e = tables.edges
+    added = added_edges(e)
     G = nx.MultiDiGraph()
     G.add_nodes_from(tables.nodes.index)
     G.add_edges_from(zip(e["u"], e["v"], strict=True))
@@ -106,7 +109,7 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
     # widenings replace edges one for one: they are listed, not counted as new kilometres
     upgrade_tags = {s.tag for s in specs if s.upgrades}
     gained_edges = e[pd.to_numeric(e["open_year"], errors="coerce").gt(base_year)
-                     & ~e["project"].isin(upgrade_tags)]
+                     & ~e["project"].isin(upgrade_tags) & ~added]
     placed = [s.id for s in specs if s.id in inserted]
     checks = routing_checks(tables, cat, specs)
     return {
@@ -116,7 +119,14 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
         "backbone": backbone.report,
         "nodes": len(tables.nodes),
         "edges": len(e),
-        "km_by_mode_class": km_by_mode_class(e).to_dict(orient="records"),
+        # the network in Vietnam: foreign links, crossings and changes of gauge apart
+        "km_by_mode_class": km_by_mode_class(e[~added]).to_dict(orient="records"),
+        "cross_border": {
+            "km_by_mode_class": km_by_mode_class(e[foreign_edges(e)]).to_dict(orient="records"),
+            "crossings": sorted(set(e["crossing"].dropna())) if "crossing" in e else [],
+            "gauge_changes": sorted(set(e["gauge_change"].dropna()))
+            if "gauge_change" in e else [],
+        },
         "components": {
             "all_modes_weak": nx.number_weakly_connected_components(G),
             "road_weak": nx.number_weakly_connected_components(road) if len(road) else 0,

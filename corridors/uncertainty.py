@@ -129,6 +129,10 @@ def build_model(engine: VariantEngine, master: MasterNetwork, catalog: Catalog,
 
     cls_index = {c: i for i, c in enumerate(SPEED_CLASSES)}
     varies = np.isin(engine.mode, ["road", "rail", "water"])
+    # border crossings and changes of gauge keep their fixed times (network.crossings)
+    for col in ("crossing", "gauge_change"):
+        if col in master.edges:
+            varies &= master.edges[col].iloc[engine.rows].isna().to_numpy()
     edge_class = np.array([cls_index.get(c, -1) if v else -1
                            for c, v in zip(engine.edge_class, varies, strict=True)],
                           dtype=np.int64)

@@ -32,6 +32,7 @@ from maps.style import (
     STATUS_LABELS,
     saving_bins_labels,
 )
+from network.crossings import added_edges
 
 #: The metric CRS of the static maps (UTM zone 48N, metres).
 CRS = "EPSG:32648"
@@ -99,7 +100,7 @@ def _base(ax, extent_from) -> None:
 
 
 def _network(ax, edges, classes=None, alpha: float = 1.0) -> list:
-    links = undirected_edges(edges).to_crs(CRS)
+    links = undirected_edges(edges[~added_edges(edges).to_numpy()]).to_crs(CRS)  # Vietnam's
     handles = []
     for mode, cls, label, _shown, colour, weight, dash in NETWORK_LAYERS:
         if classes and label not in classes:

@@ -22,6 +22,12 @@ NETWORK_LAYERS: tuple[tuple[str, tuple[str, ...], str, bool, str, float, str | N
     ("air", ("air",), "Air routes", True, "#6a51a3", 1.5, "2 6"),
 )
 
+#: The network beyond the border (network.crossings): label, then by mode (colour, weight, dash);
+#: drawn in one layer of its own, in muted colours, so that Vietnam's layers keep their meaning.
+FOREIGN_LAYER = "Across the border"
+FOREIGN_STYLE: dict[str, tuple[str, float, str | None]] = {
+    "road": ("#a6761d", 2.0, None), "rail": ("#7f7f7f", 2.0, "8 4")}
+
 #: Project colours by mode.
 MODE_COLOURS: dict[str, str] = {
     "road": "#e31a1c", "rail": "#6a3d9a", "waterway": "#1f78b4", "air": "#ff7f00",

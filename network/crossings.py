@@ -24,8 +24,13 @@ border gates, from plain specs (:class:`ForeignNetwork`; the planning domain tur
 
 Every added edge carries ``crossing`` (the crossing id), ``gate_id`` (the Vietnamese gate),
 ``direction`` (``entry``/``exit``) or ``gauge_change`` (the change id) where it is one, so that
-routes count them (:func:`route_border_summary`). Nothing here changes an existing edge: a route
-that involves no foreign link is the same as before.
+routes count them (:func:`route_border_summary`). Every added node and edge has a ``source``
+starting with :data:`SOURCE_PREFIX`: :func:`added_edges` selects them all, :func:`foreign_edges`
+the network beyond the border alone (not the crossings, the changes of gauge nor the
+standard-gauge rail of the dual-gauge line, which lie in Vietnam). Crossings and changes of gauge
+are transfers in all but name: a fixed time (clearance, change of gauge) plus their length at
+their speed (the yard speed; a rail crossing's train speed). Nothing here changes an existing
+edge: a route that involves no foreign link is the same as before.
 """
 
 from __future__ import annotations
@@ -42,7 +47,8 @@ from shapely.geometry import LineString
 from network.speeds import SpeedTable, assign_speeds, load_speed_table
 
 __all__ = ["Crossing", "ForeignLink", "ForeignNetwork", "ForeignPlace", "GaugeChange",
-           "attach_foreign", "route_border_summary", "DIRECTIONS"]
+           "added_edges", "attach_foreign", "foreign_edges", "route_border_summary",
+           "DIRECTIONS", "SOURCE_PREFIX"]
 
 _GEOD = Geod(ellps="WGS84")
 #: entry = into Vietnam (foreign side -> gate), exit = out of Vietnam.
@@ -53,6 +59,10 @@ MAX_RAIL_JOIN_KM = 10.0
 MIN_CROSSING_KM = 0.5
 #: Special value of :attr:`GaugeChange.at`: every end of the dual-gauge line.
 DUAL_END = "dual_gauge_end"
+#: ``source`` of every node and edge :func:`attach_foreign` adds starts with this.
+SOURCE_PREFIX = "cross_border:"
+#: Source id (after the prefix) of the standard-gauge copy of the dual-gauge line.
+DUAL_TRACK = "dual_standard_track"
 
 
 @dataclass(frozen=True)
@@ -261,19 +271,21 @@ def attach_foreign(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, spec: Forei
     places = {p.id: p for p in spec.places}
     for p in spec.places:
         kind = "station" if p.kind == "station" else "place"
-        ins.road[p.id] = ins.node(p.lon, p.lat, kind, p.name, p.id, f"cross_border:{p.id}")
+        ins.road[p.id] = ins.node(p.lon, p.lat, kind, p.name, p.id, f"{SOURCE_PREFIX}{p.id}")
 
     def rail_node(pid: str, gauge: str) -> int:
         if (pid, gauge) not in ins.rail:
             p = places[pid]
             ins.rail[(pid, gauge)] = nid = ins.node(p.lon, p.lat, "station",
                                                     f"{p.name} ({gauge} gauge)", None,
-                                                    f"cross_border:{p.id}")
+                                                    f"{SOURCE_PREFIX}{p.id}")
             if p.rail_terminal or p.kind == "station":
                 rr = table.transfer["road_rail"]
-                ins.both(ins.road[pid], nid, "transfer", "road_rail", 0.0, "transfer",
-                         time_h_car=rr["time_h_car"], time_h_truck=rr["time_h_truck"],
-                         cost_vnd_truck=rr["cost_vnd_teu"])
+                ins.both(ins.road[pid], nid, "transfer", "road_rail", 0.0,
+                         f"{SOURCE_PREFIX}{p.id}", time_h_car=rr["time_h_car"],
+                         time_h_truck=rr["time_h_truck"], cost_vnd_truck=rr["cost_vnd_teu"],
+                         speed_kmh_car=table.yard_speed_kmh,
+                         speed_kmh_truck=table.yard_speed_kmh)
         return ins.rail[(pid, gauge)]
 
     straight = {lk.id: sum(_km((places[a].lon, places[a].lat), (places[b].lon, places[b].lat))
@@ -298,7 +310,7 @@ def attach_foreign(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, spec: Forei
                 extra.update(speed_kmh_car=lk.passenger_kmh, speed_kmh_truck=lk.freight_kmh,
                              time_h_car=km / lk.passenger_kmh, time_h_truck=km / lk.freight_kmh,
                              cost_vnd_truck=0.0)
-            ins.both(a, b, lk.mode, lk.link_class, km, f"cross_border:{lk.id}", **extra)
+            ins.both(a, b, lk.mode, lk.link_class, km, f"{SOURCE_PREFIX}{lk.id}", **extra)
 
     sg_copy = _dual_standard_track(ins, edges, spec) if any(
         c.mode == "rail" and c.gauge == "dual" for c in spec.crossings) else {}
@@ -343,6 +355,7 @@ def _crossing(ins: _Inserter, c: Crossing, rail_node, sg_copy: Mapping[int, int]
         mode, cls = "transfer", "border"
         km = c.length_km or MIN_CROSSING_KM
         run_car = run_truck = km / table.yard_speed_kmh
+        kmh = {"car": table.yard_speed_kmh, "truck": table.yard_speed_kmh}
     else:
         vn = _rail_side(ins, c, sg_copy)
         foreign = rail_node(c.foreign_id, "standard" if c.gauge == "dual" else c.gauge)
@@ -350,6 +363,7 @@ def _crossing(ins: _Inserter, c: Crossing, rail_node, sg_copy: Mapping[int, int]
         km = c.length_km or max(_km(ins.coords(vn), ins.coords(foreign)), MIN_CROSSING_KM)
         speeds = table.rail_kmh["standard" if c.gauge == "dual" else c.gauge]
         run_car, run_truck = km / speeds["car"], km / speeds["truck"]
+        kmh = {"car": speeds["car"], "truck": speeds["truck"]}
     cost = _figure(table.raw["border_clearance"][c.mode], "cost_vnd_teu")
     year = project_year.get(c.project) if c.project else None
     for direction, (u, v) in zip(DIRECTIONS, ((foreign, vn), (vn, foreign)), strict=True):
@@ -362,10 +376,10 @@ def _crossing(ins: _Inserter, c: Crossing, rail_node, sg_copy: Mapping[int, int]
             if hours is None:
                 hours = _clearance(table, c.mode, c.gate_class, profile, direction)
             times[profile] = run + hours * c.clearance_factor
-        ins.edge(u, v, mode, cls, km, f"cross_border:{c.id}", crossing=c.id, gate_id=c.gate_id,
+        ins.edge(u, v, mode, cls, km, f"{SOURCE_PREFIX}{c.id}", crossing=c.id, gate_id=c.gate_id,
                  direction=direction, project=c.project, open_year=year,
                  time_h_car=times["car"], time_h_truck=times["truck"],
-                 speed_kmh_car=km / times["car"], speed_kmh_truck=km / times["truck"],
+                 speed_kmh_car=kmh["car"], speed_kmh_truck=kmh["truck"],
                  cost_vnd_truck=cost if np.isfinite(times["truck"]) else 0.0,
                  name=f"{c.gate_id} crossing ({direction})")
 
@@ -409,11 +423,11 @@ def _dual_standard_track(ins: _Inserter, edges: gpd.GeoDataFrame, spec: ForeignN
     for nid in np.unique(dual[["u", "v"]].to_numpy()):
         x, y = ins.coords(int(nid))
         copy[int(nid)] = ins.node(x, y, "station", "dual-gauge line (standard-gauge rail)", None,
-                                  "cross_border:dual_standard_track")
+                                  f"{SOURCE_PREFIX}{DUAL_TRACK}")
     cols = ["length_km", "speed_kmh_car", "speed_kmh_truck", "time_h_car", "time_h_truck"]
     for row in dual[["u", "v", "source", *cols]].itertuples(index=False):
         ins.edge(copy[row.u], copy[row.v], "rail", "dual", float(row.length_km),
-                 f"cross_border:dual_standard_track:{row.source}", cost_vnd_truck=0.0,
+                 f"{SOURCE_PREFIX}{DUAL_TRACK}:{row.source}", cost_vnd_truck=0.0,
                  **{c: float(getattr(row, c)) for c in cols[1:]})
     if spec.dual_terminal is not None and copy:
         lon, lat = spec.dual_terminal
@@ -423,9 +437,11 @@ def _dual_standard_track(ins: _Inserter, edges: gpd.GeoDataFrame, spec: ForeignN
         rr = ins.table.transfer["road_rail"]
         km = d * 1.3  # the join connectors' circuity (network.assemble.CONNECTOR_CIRCUITY)
         extra_car, extra_truck = km / ins.table.yard_speed_kmh, km / ins.table.yard_speed_kmh
-        ins.both(term, rid, "transfer", "road_rail", km, "transfer",
+        ins.both(term, rid, "transfer", "road_rail", km,
+                 f"{SOURCE_PREFIX}{DUAL_TRACK}:terminal",
                  time_h_car=rr["time_h_car"] + extra_car,
-                 time_h_truck=rr["time_h_truck"] + extra_truck, cost_vnd_truck=rr["cost_vnd_teu"])
+                 time_h_truck=rr["time_h_truck"] + extra_truck, cost_vnd_truck=rr["cost_vnd_teu"],
+                 speed_kmh_car=ins.table.yard_speed_kmh, speed_kmh_truck=ins.table.yard_speed_kmh)
     return copy
 
 
@@ -434,7 +450,8 @@ def _gauge_change(ins: _Inserter, g: GaugeChange, spec: ForeignNetwork,
     gc = ins.table.raw["gauge_change"]
     extra = {"time_h_car": _figure(gc, "time_h_car"), "time_h_truck": _figure(gc, "time_h_truck"),
              "cost_vnd_truck": _figure(gc, "cost_vnd_teu"), "gauge_change": g.id,
-             "speed_kmh_car": 0.0, "speed_kmh_truck": 0.0}
+             "speed_kmh_car": ins.table.yard_speed_kmh,
+             "speed_kmh_truck": ins.table.yard_speed_kmh}
     pairs: list[tuple[int, int]] = []
     if g.at in {p.id for p in spec.places}:
         if (g.at, "standard") in ins.rail and (g.at, "metre") in ins.rail:
@@ -449,7 +466,26 @@ def _gauge_change(ins: _Inserter, g: GaugeChange, spec: ForeignNetwork,
         orig = min(sg_copy, key=lambda n: _km(ins.coords(n), (lon, lat)))
         pairs.append((sg_copy[orig], orig))
     for a, b in pairs:
-        ins.both(a, b, "rail", "standard", 0.0, f"cross_border:{g.id}", **extra)
+        ins.both(a, b, "rail", "standard", 0.0, f"{SOURCE_PREFIX}{g.id}", **extra)
+
+
+def added_edges(edges: pd.DataFrame) -> pd.Series:
+    """Return a boolean mask of the edges :func:`attach_foreign` added (all of them)."""
+    return edges["source"].astype(str).str.startswith(SOURCE_PREFIX)
+
+
+def foreign_edges(edges: pd.DataFrame) -> pd.Series:
+    """Return a boolean mask of the edges beyond the border: foreign roads, railways, stations.
+
+    Crossings, changes of gauge and the standard-gauge rail of the dual-gauge line are left out
+    (they lie at or inside the Vietnamese border).
+    """
+    out = added_edges(edges)
+    out &= ~edges["source"].astype(str).str.startswith(SOURCE_PREFIX + DUAL_TRACK)
+    for col in ("crossing", "gauge_change"):
+        if col in edges:
+            out &= edges[col].isna()
+    return out
 
 
 def route_border_summary(edges: pd.DataFrame, rows: Sequence[int]) -> dict:

@@ -31,6 +31,7 @@ from maps.assets import external_references
 from maps.corridor import select_corridor
 from maps.gate import select_gate
 from maps.scenario import select_years
+from network.crossings import added_edges, foreign_edges
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -187,7 +188,8 @@ def _links(results, year, mode, classes) -> int:
     from maps.geo import undirected_edges
 
     e = results.builds[year].tables.edges
-    e = e[e["mode"].eq(mode) & e["class"].isin(classes)]
+    # Vietnam's network: what lies across the border has a layer of its own
+    e = e[e["mode"].eq(mode) & e["class"].isin(classes) & ~added_edges(e)]
     assert len(e) % 2 == 0  # one row per direction of travel
     # one link per pair of directions; coincident copies (two links' access roads to one town)
     # are drawn once
@@ -200,8 +202,18 @@ NETWORK = {"Expressways": ("road", ["expressway"]), "National roads": ("road", [
            "Inland waterways": ("water", ["river"])}
 
 
+def _foreign_links(results, year) -> int:
+    """Roads and railways beyond the border (China, Laos), one per pair of directions."""
+    e = results.builds[year].tables.edges
+    e = e[foreign_edges(e) & e["mode"].isin(["road", "rail"])]
+    assert len(e) % 2 == 0 and e["crossing"].isna().all()
+    return len(e) // 2
+
+
 def _network_expected(results, year, label) -> dict[str, int]:
-    return {f"{name} {label}": _links(results, year, *spec) for name, spec in NETWORK.items()}
+    out = {f"{name} {label}": _links(results, year, *spec) for name, spec in NETWORK.items()}
+    out[f"Across the border {label}"] = _foreign_links(results, year)
+    return out
 
 
 def plan_expected(results) -> dict[str, int]:
@@ -235,6 +247,9 @@ def test_plan_map_in_browser(results, written, browser, tmp_path):
         assert opened.errors == []
         counts = _check_layers(opened, plan_expected(results))
         assert counts[f"Railways, standard gauge {results.labels[0]} — none"]["total"] == 0
+        # China's standard gauge to Hekou and Pingxiang is there, in its own layer
+        assert counts[f"Across the border {results.labels[0]} "
+                      f"({_foreign_links(results, results.years[0])})"]["total"] > 10
         before = opened.check_drawn()["perMap"][0]["paths"]
         # The two editions of the provinces switch independently.
         control = opened.page.locator(".leaflet-control-layers label")

@@ -169,7 +169,7 @@ def fake_run(monkeypatch):
             raise RuntimeError(f"{sc.name} failed")
         return SimpleNamespace(scenario=sc, years=years)
 
-    def write(results, folder, step):
+    def write(results, folder, step, graphml=False):  # corridors.run._write_scenario's
         if state.hold:
             state.hold()
         files = {"report.html": f"report of {results.scenario.name}", **state.extra}
