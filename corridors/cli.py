@@ -547,7 +547,8 @@ def _results(years, scenario_path, catalog_path, osm=None):
 
 
 @main.command("map")
-@click.argument("kinds", nargs=-1, type=click.Choice(["plan", "scenario", "gate", "corridor"]))
+@click.argument("kinds", nargs=-1, type=click.Choice(["plan", "scenario", "gate", "corridor",
+                                                     "international"]))
 @_compare_options
 @scenario_option
 @catalog_option
@@ -567,14 +568,15 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
             force: bool) -> None:
     """Write interactive maps (HTML) and static maps (PNG).
 
-    KINDS: plan, scenario, gate, corridor (default: all four). Maps are single HTML files that
-    open offline (the map libraries are embedded) unless --cdn is given.
+    KINDS: plan, scenario, gate, corridor, international (default: all five). Maps are single
+    HTML files that open offline (the map libraries are embedded) unless --cdn is given.
 
     \b
     Examples:
       corridors map
       corridors map gate corridor --compare 2025 2030 --out maps/
       corridors map gate --gate "huu nghi"
+      corridors map international --compare 2025 2030
     """
     from maps import MAP_KINDS, write_maps, write_static_maps
 

@@ -5,7 +5,9 @@
 - ``corridors.gpkg``: the networks of both years (every attribute), the plan (projects, project
   sites, programmes without geometry, corridors, places, BGEZs), gate access, isochrones, the
   provinces of both editions, the comparison tables joined to geometry (savings per node, gate,
-  corridor and province), the critical links, and a ``provenance`` table; each layer's style in
+  corridor and province), the critical links, what lies across the border (the international
+  routes, the foreign roads and railways, each gate's catchment of foreign cities), and a
+  ``provenance`` table; each layer's style in
   the ``layer_styles`` table, so QGIS applies it when the layer is added;
 - ``time_to_gate_<year>.tif`` and ``time_to_gate_saving_<A>_<B>.tif``: hours (car) to the
   nearest border gate and their difference, on the grid of :mod:`corridors.surfaces`;
@@ -269,6 +271,58 @@ def resilience_layers(results) -> list[ExportLayer]:
     ]
 
 
+def cross_border_layers(results) -> list[ExportLayer]:
+    """Return the international routes, the network beyond the border and the gate catchments.
+
+    ``international_routes``: the ``international_od`` table (both years) with each route's line;
+    ``foreign_network``: year B's roads and railways beyond the border, one row per link
+    (:func:`network.crossings.foreign_edges`); ``gate_catchments``: each foreign city, at its
+    place, with the gate it reaches Hà Nội through (rank 1 = fastest).
+    """
+    from network.crossings import foreign_edges
+
+    t = results.analyses.tables
+    empty = "no network across the border in this run (an OSM extract, or no cross_border.yaml)"
+    od = t.get("international_od")
+    if od is None or od.empty or not isinstance(od, gpd.GeoDataFrame):
+        od = gpd.GeoDataFrame({"scenario": [], "mode": []}, geometry=[], crs="EPSG:4326")
+    edges = results.builds[results.years[1]].tables.edges
+    foreign = edges[foreign_edges(edges).to_numpy() & edges["mode"].isin(["road", "rail"])
+                    .to_numpy()]
+    foreign = foreign[foreign["u"] < foreign["v"]]  # one row per link (both directions exist)
+    foreign = gpd.GeoDataFrame(foreign.reindex(columns=[
+        "mode", "class", "name", "length_km", "open_year", "speed_kmh_car", "speed_kmh_truck",
+        "time_h_car", "time_h_truck", "source", "geometry"]), geometry="geometry",
+        crs="EPSG:4326")
+    catalog = results.builds[results.years[1]].catalog
+    catch = t.get("gate_catchments", pd.DataFrame())
+    cities = gpd.GeoDataFrame(
+        {"city": list(catalog.foreign),
+         "name_local": [p.attrs.get("name_local", "") for p in catalog.foreign.values()],
+         "country": [p.attrs.get("country", "") for p in catalog.foreign.values()]},
+        geometry=gpd.points_from_xy([p.lon for p in catalog.foreign.values()],
+                                    [p.lat for p in catalog.foreign.values()]), crs="EPSG:4326")
+    if catch.empty:
+        catch = pd.DataFrame({"city": pd.Series(dtype=str)})
+    catch = cities.merge(catch, on="city", how="inner")
+    return [
+        ExportLayer("international_routes", od, "line", "per scenario, foreign origin "
+                    "(Kunming, Nanning, Dongxing, Oudomxay), destination (Hà Nội, seaports, "
+                    "BGEZs) and mode (road: truck; rail: rail freight, road as first and last "
+                    "mile): time_h (hours), length_km, rail_km, road_km (km), cost_vnd_teu "
+                    "(VND per TEU: handling, clearance, changes of gauge), gates (ids), "
+                    "crossings, gauge_breaks", empty if od.empty else ""),
+        ExportLayer("foreign_network", foreign, "line", "roads and railways beyond the "
+                    "border (schematic, official lengths governing), one row per link: mode, "
+                    "class (road class or gauge), length_km (km), time_h_car/_truck (hours)",
+                    empty if foreign.empty else ""),
+        ExportLayer("gate_catchments", catch, "point", "per scenario, every city beyond the "
+                    "border and each gate it reaches Hà Nội through by truck: time_h (hours), "
+                    "rank (1 = fastest), margin_h (hours to the next gate, rank 1)",
+                    empty if catch.empty else ""),
+    ]
+
+
 def base_layers(results) -> list[ExportLayer]:
     """Return the provinces of both editions and the provenance table."""
     prov = {**results.provenance, "export_toolkit": f"corridors {__version__}"}
@@ -289,7 +343,7 @@ def export_layers(results) -> list[ExportLayer]:
     places = results.builds[results.years[1]].catalog.places_frame()
     layers = (network_layers(results) + plan_layers(results) + gate_layers(results, places)
               + change_layers(results, places) + resilience_layers(results)
-              + base_layers(results))
+              + cross_border_layers(results) + base_layers(results))
     for layer in layers:
         layer.frame = clean(layer.frame)
     return layers
@@ -337,6 +391,9 @@ PLACE_STYLE = {
     "city": ("#111111", 2.0, "circle"), "town": ("#636363", 1.4, "circle"),
     "tripoint": ("#000000", 1.6, "diamond"),
 }
+#: International routes and the foreign network, by mode: (label, colour, width mm, line).
+FOREIGN_STYLE = {"road": ("road (truck)", "#d95f02", 0.8, "solid"),
+                 "rail": ("rail (freight)", "#1b9e77", 0.8, "dash")}
 CORRIDOR_STYLE = {"economic_corridor": ("#e41a1c", 1.6, "solid"),
                   "connection_chain": ("#377eb8", 1.0, "solid"),
                   "development_axis": ("#4daf4a", 1.0, "solid"),
@@ -465,6 +522,22 @@ def provinces_style(edition: str) -> str:
                       labeling_element("polygon", "name", 8, color))
 
 
+def international_style() -> str:
+    """Return the style of international routes and the foreign network: by mode."""
+    cats = [(m, label, Symbol(c, w, style=st)) for m, (label, c, w, st) in FOREIGN_STYLE.items()]
+    return vector_qml("line", categorized_renderer("line", "mode", cats))
+
+
+def catchments_style() -> str:
+    """Return the style of gate catchments: the fastest gate's cities, labelled with the gate."""
+    cats = [("fastest", "the gate that serves the city fastest",
+             Symbol("#fdae61", 3.0, shape="circle")),
+            ("other", "another gate", Symbol("#bababa", 1.6, shape="circle"))]
+    attr = "if(\"rank\" = 1, 'fastest', 'other')"
+    return vector_qml("point", categorized_renderer("point", attr, cats),
+                      labeling_element("point", "gate_name", 7.5))
+
+
 def layer_style(name: str) -> str:
     """Return the QML of a layer of :func:`export_layers` by its name."""
     fixed = {
@@ -479,6 +552,8 @@ def layer_style(name: str) -> str:
         "critical_links": lambda: critical_style('if("disconnects", 999, "delay_h")'),
         "critical_links_summary": lambda: critical_style(
             'if("gates_disconnected" > 0, 999, "max_delay_h")'),
+        "international_routes": international_style, "foreign_network": international_style,
+        "gate_catchments": catchments_style,
     }
     if name in fixed:
         return fixed[name]()
@@ -613,6 +688,12 @@ def project_groups(results, layers: dict[str, ExportLayer], rasters: dict[str, M
             v("critical_links", f"Critical links per gate {label}", _scenario_subset(label)),
             v("isochrones", f"Isochrones {label} (car)", _scenario_subset(label, "car")),
             *[r for n, r in rasters.items() if n == f"time_to_gate_{year}"]]))
+    groups.append(Group("Across the border", [
+        v("gate_catchments", f"Gate catchments {lb} (truck)", _scenario_subset(lb), True),
+        v("international_routes", f"International routes {lb}", _scenario_subset(lb), True),
+        *([v("international_routes", f"International routes {la}", _scenario_subset(la))]
+          if la != lb else []),
+        v("foreign_network", f"Roads and railways across the border {lb}", visible=True)]))
     groups.append(Group("Base", [
         v("places", "Places", visible=True),
         v("provinces_2025", "Provinces (2025 edition)", visible=True),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -46,6 +47,11 @@ MODES = ("road", "rail")
 RAIL_ROAD_WEIGHT = 10.0
 #: The pairs the attribution follows (rail freight).
 ATTRIBUTION_PAIRS = (("xb_kunming", "seaport_hai_phong"), ("xb_nanning", "city_ha_noi"))
+
+
+_OD_COLUMNS = ["year", "scenario", "origin", "origin_name", "origin_local", "destination",
+               "destination_name", "mode", "reachable", "time_h", "length_km", "rail_km",
+               "road_km", "cost_vnd_teu", "gates", "crossings", "gauge_breaks"]
 
 
 def _edges_for(edges: pd.DataFrame, mode: str, gates: Iterable[str] | None) -> pd.DataFrame:
@@ -144,7 +150,8 @@ def international_od(net: AnalysisNetwork, year: int | None = None,
         One row per origin, destination and mode: ``year``, ``scenario``, ``origin``,
         ``origin_name`` (Vietnamese), ``origin_local``, ``destination``, ``destination_name``,
         ``mode``, ``reachable``, ``time_h``, ``length_km``, ``rail_km``, ``road_km``,
-        ``cost_vnd_teu``, ``gates`` (ids joined by ``;``), ``crossings``, ``gauge_breaks``.
+        ``cost_vnd_teu``, ``gates`` (ids joined by ``;``), ``crossings``, ``gauge_breaks``,
+        and the route's ``geometry`` (a GeoDataFrame, EPSG:4326; the CSV drops it).
     """
     foreign = net.catalog.foreign
     rows = []
@@ -164,9 +171,10 @@ def international_od(net: AnalysisNetwork, year: int | None = None,
                     row.update({k: res[k] for k in ("time_h", "length_km", "rail_km", "road_km",
                                                     "cost_vnd_teu", "crossings",
                                                     "gauge_breaks")},
-                               gates=";".join(res["gates"]))
+                               gates=";".join(res["gates"]), geometry=res["route"].geometry)
                 rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=[*_OD_COLUMNS, "geometry"])
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 
 
 def gate_catchments(net: AnalysisNetwork, destination: str = "city_ha_noi") -> pd.DataFrame:

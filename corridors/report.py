@@ -179,6 +179,106 @@ def _trajectory(results: RunResults) -> dict | None:
                                    float_format=lambda x: f"{x:,.2f}")}
 
 
+def international_tables(results: RunResults) -> dict[str, pd.DataFrame]:
+    """Return the report's international tables, rounded as shown (tests compare them).
+
+    ``od``: one row per foreign origin, destination and mode of freight, with year A's and year
+    B's time (h), cost (VND per TEU: handling, clearance, changes of gauge), gate, crossings and
+    breaks of gauge; ``catchments``: for every city across the border, the gate it reaches Hà
+    Nội through fastest in each year, and the margin over the next gate (h); ``projects``: what
+    each project brings the international rail pairs (freight attribution, hours). Empty frames
+    when the run has no foreign network.
+    """
+    la, lb = results.labels
+    t = results.analyses.tables
+    od = t.get("international_od", pd.DataFrame())
+    catalog = results.builds[results.years[1]].catalog
+    out = {"od": pd.DataFrame(), "catchments": pd.DataFrame(), "projects": pd.DataFrame()}
+    if od.empty:
+        return out
+
+    def gate_names(ids) -> str:
+        names = [catalog.places[g].name_vi if g in catalog.places else g
+                 for g in str(ids if isinstance(ids, str) else "").split(";") if g]
+        return ", ".join(names) or "—"
+
+    keys = ["origin_name", "destination_name", "mode"]
+    cols = {"time_h": "time_h", "cost_vnd_teu": "cost_vnd_teu", "gates": "gate",
+            "crossings": "crossings", "gauge_breaks": "gauge_breaks", "rail_km": "rail_km"}
+    frame = pd.DataFrame(od.drop(columns="geometry", errors="ignore")).copy()
+    frame["gates"] = frame["gates"].map(gate_names)
+    sides = []
+    for label in (la, lb):
+        part = frame[frame["scenario"].astype(str) == label].set_index(keys)[list(cols)]
+        sides.append(part.rename(columns={c: f"{n} ({label})" for c, n in cols.items()}))
+    table = sides[0].join(sides[1], how="outer")
+    table = table.loc[list(dict.fromkeys(frame[keys].itertuples(index=False, name=None)))]
+    table = table.reset_index()
+    table.insert(3, "saving_h", table[f"time_h ({la})"] - table[f"time_h ({lb})"])
+    order = [*keys, f"time_h ({la})", f"time_h ({lb})", "saving_h", f"gate ({la})",
+             f"gate ({lb})", f"gauge_breaks ({la})", f"gauge_breaks ({lb})", f"crossings ({lb})",
+             f"cost_vnd_teu ({la})", f"cost_vnd_teu ({lb})", f"rail_km ({la})",
+             f"rail_km ({lb})"]
+    table = table[order]
+    for c in [c for c in order if c.startswith(("gauge_breaks", "crossings", "cost_vnd"))]:
+        table[c] = pd.to_numeric(table[c]).astype("Int64")
+    out["od"] = table.rename(columns={"origin_name": "from", "destination_name": "to"})
+
+    catch = t.get("gate_catchments", pd.DataFrame())
+    if not catch.empty:
+        first = catch[catch["rank"] == 1]
+        second = catch[catch["rank"] == 2].set_index(["scenario", "city"])["gate_name"]
+        rows = []
+        for city, g in first.groupby("city", sort=False):
+            row = {"city": g["city_name"].iloc[0],
+                   "local name": catalog.foreign[city].attrs.get("name_local", "")
+                   if city in catalog.foreign else ""}
+            for label in (la, lb):
+                r = g[g["scenario"].astype(str) == label]
+                row[f"gate ({label})"] = r["gate_name"].iloc[0] if len(r) else None
+                row[f"time_h to Hà Nội ({label})"] = r["time_h"].iloc[0] if len(r) else None
+            rb = g[g["scenario"].astype(str) == lb]
+            row[f"margin_h ({lb})"] = rb["margin_h"].iloc[0] if len(rb) else None
+            row[f"next gate ({lb})"] = second.get((lb, city))
+            rows.append(row)
+        out["catchments"] = pd.DataFrame(rows)
+
+    pa = t.get("project_attribution", pd.DataFrame())
+    if not pa.empty and "removed_intl_hours" in pa:
+        f = pa[(pa["profile"] == "freight") & ((pa["removed_intl_hours"] > 0)
+                                                | (pa["added_intl_hours"] > 0))]
+        out["projects"] = f.sort_values("removed_intl_hours", ascending=False)[
+            ["project", "name", "mode", "open_year", "removed_intl_hours", "added_intl_hours"]]
+    return {k: _round(v) for k, v in out.items()}
+
+
+def _international(results: RunResults) -> dict | None:
+    """Return the report's international section (tables as HTML, headlines), or None."""
+    tab = international_tables(results)
+    if tab["od"].empty:
+        return None
+    la, lb = results.labels
+    od = tab["od"]
+    lines = []
+    for origin, dest in (("Côn Minh", "Cảng Hải Phòng (Đình Vũ)"), ("Nam Ninh", "Hà Nội")):
+        for mode in ("rail", "road"):
+            r = od[(od["from"] == origin) & (od["to"] == dest) & (od["mode"] == mode)]
+            if r.empty or pd.isna(r[f"time_h ({lb})"].iloc[0]):
+                continue
+            r = r.iloc[0]
+            lines.append(f"{origin} → {dest}, {mode} freight: {r[f'time_h ({la})']:.1f} h "
+                         f"({la}) → {r[f'time_h ({lb})']:.1f} h ({lb}) through "
+                         f"{r[f'gate ({lb})']}; breaks of gauge {r[f'gauge_breaks ({la})']} → "
+                         f"{r[f'gauge_breaks ({lb})']}")
+
+    def html(df: pd.DataFrame) -> str:
+        return df.to_html(index=False, na_rep="—", classes="t", border=0,
+                          float_format=lambda x: f"{x:,.2f}")
+
+    return {"headlines": lines, "od": html(od), "catchments": html(tab["catchments"]),
+            "projects": html(tab["projects"]) if len(tab["projects"]) else ""}
+
+
 def write_report(results: RunResults, path: str | Path, maps: dict[str, str] | None = None,
                  outputs: dict[str, str] | None = None) -> Path:
     """Write the report as one HTML file.
@@ -208,7 +308,8 @@ def write_report(results: RunResults, path: str | Path, maps: dict[str, str] | N
         chart_gates=_chart_gates(tab["gates"], la, lb),
         chart_corridors=_chart_corridors(tab["corridors"], la, lb),
         maps=maps or {}, outputs=outputs or {}, quality=quality,
-        timings=results.timings_s, trajectory=_trajectory(results))
+        timings=results.timings_s, trajectory=_trajectory(results),
+        international=_international(results))
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(html, encoding="utf-8")

@@ -2,16 +2,19 @@
 
 Every map reads one :class:`corridors.results.RunResults`:
 
-=============  ==============================================================================
-``plan``       the network by mode and class, the catalog's projects by mode and status with
-               their opening year, corridors, gates, zones, ports, airports, both editions of
-               the provinces (:mod:`maps.plan`)
-``scenario``   year A and year B side by side, in sync, and the travel-time saving to Hà Nội
-               and the Hải Phòng seaport by node and by province (:mod:`maps.scenario`)
-``gate``       each gate's and BGEZ's isochrones in both years, picked in a select box, with
-               its access table (:mod:`maps.gate`)
-``corridor``   each corridor's route per year and profile with its KPIs (:mod:`maps.corridor`)
-=============  ==============================================================================
+=================  ============================================================================
+``plan``           the network by mode and class, the catalog's projects by mode and status with
+                   their opening year, corridors, gates, zones, ports, airports, both editions of
+                   the provinces (:mod:`maps.plan`)
+``scenario``       year A and year B side by side, in sync, and the travel-time saving to Hà Nội
+                   and the Hải Phòng seaport by node and by province (:mod:`maps.scenario`)
+``gate``           each gate's and BGEZ's isochrones in both years, picked in a select box, with
+                   its access table (:mod:`maps.gate`)
+``corridor``       each corridor's route per year and profile with its KPIs (:mod:`maps.corridor`)
+``international``  road and rail freight routes from Kunming, Nanning, Dongxing and Oudomxay
+                   to Hà Nội, the seaports and the BGEZs, per year, with gate, crossings and
+                   breaks of gauge (:mod:`maps.international`)
+=================  ============================================================================
 
 Each is one self-contained HTML file (the map libraries embedded, no CDN, unless
 ``offline=False``); :func:`write_static_maps` draws ``plan.png`` and ``change.png``
@@ -25,11 +28,12 @@ from pathlib import Path
 
 from maps.corridor import make_corridor_map, select_corridor
 from maps.gate import make_gate_map, select_gate
+from maps.international import make_international_map
 from maps.plan import make_plan_map
 from maps.scenario import make_scenario_map, select_years
 from maps.static import STATIC_MAPS
 
-MAP_KINDS: tuple[str, ...] = ("plan", "scenario", "gate", "corridor")
+MAP_KINDS: tuple[str, ...] = ("plan", "scenario", "gate", "corridor", "international")
 
 __all__ = ["MAP_KINDS", "build_map", "select_corridor", "select_gate", "select_years",
            "write_maps", "write_static_maps"]
@@ -67,6 +71,7 @@ def build_map(results, kind: str, *, offline: bool = True, tiles: bool | None = 
         "gate": lambda: make_gate_map(results, gate=gate, offline=offline, tiles=tiles),
         "corridor": lambda: make_corridor_map(results, corridor=corridor, offline=offline,
                                               tiles=tiles),
+        "international": lambda: make_international_map(results, offline=offline, tiles=tiles),
     }
     if kind not in builders:
         raise ValueError(f"unknown map kind {kind!r}; valid kinds: {', '.join(MAP_KINDS)}")
@@ -95,7 +100,7 @@ def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: b
     out_dir : str or pathlib.Path
         Output folder (created).
     kinds : iterable of str
-        Kinds of :data:`MAP_KINDS` (default: all four).
+        Kinds of :data:`MAP_KINDS` (default: all).
     offline : bool
         Embed the map libraries, no CDN (default); without tiles unless ``tiles=True``.
     force : bool

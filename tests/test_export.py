@@ -32,14 +32,17 @@ from layers.rasters import NODATA
 
 QGIS_PYTHON = "/usr/bin/python3"
 CATEGORISED = {"nodes_2025", "nodes_2030", "edges_2025", "edges_2030", "projects",
-               "project_sites", "corridors", "places"}
+               "project_sites", "corridors", "places", "international_routes", "foreign_network",
+               "gate_catchments"}
 GRADUATED = {"gates", "isochrones", "savings_nodes", "savings_gates", "savings_corridors",
              "savings_provinces_2024", "savings_provinces_2025", "critical_links",
              "critical_links_summary"}
-LABELLED = {"gates", "corridors", "savings_gates", "savings_corridors", "bgez"}
+LABELLED = {"gates", "corridors", "savings_gates", "savings_corridors", "bgez",
+            "gate_catchments"}
 SPATIAL = CATEGORISED | GRADUATED | {"bgez", "provinces_2024", "provinces_2025"}
 TABLES = {"programmes", "provenance"}
-GROUPS = ["Gates", "Change 2025→2030", "Plan", "Network 2030", "Network 2025", "Base"]
+GROUPS = ["Gates", "Change 2025→2030", "Plan", "Network 2030", "Network 2025",
+          "Across the border", "Base"]
 
 # Run by the system Python: open the project, report what QGIS sees, render the initial view.
 QGIS_SCRIPT = r'''
@@ -185,6 +188,30 @@ def test_gpkg_layers_and_counts(results, exported):
     assert drawn + _count(gpkg, "programmes") == len(cat)
     assert layers["isochrones"] == "MultiPolygon" and layers["nodes_2030"] == "Point"
     assert layers["programmes"] is None and layers["provenance"] is None
+
+
+def test_layers_across_the_border(results, exported):
+    gpkg = exported["EPSG:4326"] / "corridors.gpkg"
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert layers["international_routes"] == "MultiLineString"
+    assert layers["foreign_network"] == "LineString" and layers["gate_catchments"] == "Point"
+    od = results.analyses.tables["international_od"]
+    routes = pyogrio.read_dataframe(gpkg, layer="international_routes")
+    assert len(routes) == len(od) == 2 * 4 * 8 * 2  # years × origins × destinations × modes
+    assert routes.geometry.notna().all()
+    kunming = routes[(routes["origin"] == "xb_kunming")
+                     & (routes["destination"] == "seaport_hai_phong") & (routes["mode"] == "rail")
+                     ].set_index("scenario")
+    # the standard-gauge railway removes the break of gauge at Lào Cai by 2030
+    assert kunming.loc["2025", "gates"] == kunming.loc["2030", "gates"] == "gate_lao_cai_rail"
+    assert (kunming.loc["2025", "gauge_breaks"], kunming.loc["2030", "gauge_breaks"]) == (1, 0)
+    foreign = pyogrio.read_dataframe(gpkg, layer="foreign_network")
+    assert {"road", "rail"} == set(foreign["mode"]) and len(foreign) >= 15
+    assert (foreign.geometry.bounds["maxy"] > 24.5).any()  # Kunming is there
+    catch = pyogrio.read_dataframe(gpkg, layer="gate_catchments")
+    nanning = catch[(catch["city"] == "xb_nanning") & (catch["rank"] == 1)]
+    assert set(nanning["gate"]) == {"gate_huu_nghi"}
+    assert set(catch["name_local"]) >= {"昆明", "南宁"}
 
 
 def test_every_attribute_and_joins(results, exported):
@@ -338,6 +365,10 @@ def test_osm_extract_exports(osm_results, osm_exported):
     assert "[empty: no border gate or BGEZ in the network]" in text
     assert "not written: time_to_gate_2030" in text
     assert not list(osm_exported.glob("*.tif"))
+    # an extract brings no schematic network across the border: the layers are there, empty
+    for name in ("international_routes", "foreign_network", "gate_catchments"):
+        assert _count(gpkg, name) == 0, name
+    assert "[empty: no network across the border" in text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -372,6 +372,43 @@ def test_corridor_map_in_browser(results, written, browser, tmp_path):
         opened.close()
 
 
+def test_international_map_in_browser(results, written, browser, tmp_path):
+    from maps.international import drawn_routes
+
+    od = results.analyses.tables["international_od"]
+    html = written["international.html"].read_text(encoding="utf-8")
+    for name in ("Côn Minh", "昆明", "Cảng Hải Phòng (Đình Vũ)", "Lào Cai (đường sắt)"):
+        assert name in html, name
+    opened = Opened(browser, written["international.html"])
+    try:
+        assert opened.errors == []
+        drawn = od[drawn_routes(od)]
+        expected = {f"Routes {s}, {label}": int(((drawn["scenario"].astype(str) == s)
+                                                 & (drawn["mode"] == m)).sum())
+                    for s in results.labels
+                    for m, label in (("road", "road freight (truck)"), ("rail", "rail freight"))}
+        cat = results.builds[results.years[1]].catalog
+        expected["Cities across the border"] = sum(p.kind == "foreign_city"
+                                                   for p in cat.foreign.values())
+        expected[f"Across the border {results.labels[1]}"] = _foreign_links(results,
+                                                                            results.years[1])
+        counts = _check_layers(opened, expected)
+        # every origin's road route to each destination, in both years
+        assert counts[f"Routes {results.labels[1]}, road freight (truck) (32)"]["total"] == 32
+        opened.check_drawn()
+        opened.page.select_option("#corridors-pick", "xb_kunming")
+        shown = opened.check_drawn()["overlays"]
+        rail = shown[next(k for k in shown if k.startswith(f"Routes {results.labels[1]}, rail"))]
+        assert rail["drawn"] == int(((drawn["origin"] == "xb_kunming") & (drawn["mode"] == "rail")
+                                     & (drawn["scenario"].astype(str) == results.labels[1])
+                                     ).sum()) > 0
+        summary = opened.page.inner_text(".corridors-summary")
+        assert "Lào Cai (đường sắt)" in summary and "Kim Thành" in summary
+        opened.screenshot_not_blank(tmp_path, "international")
+    finally:
+        opened.close()
+
+
 def _without_mode(results, mode: str):
     """A copy of the run whose catalog and networks have nothing of one mode."""
     edge_mode = {"waterway": "water"}.get(mode, mode)
@@ -493,7 +530,7 @@ def test_unknown_gate_corridor_year_list_the_valid_names(results, tmp_path):
         write_maps(results, tmp_path / "x", ["atlas"])
 
 
-def test_cli_writes_four_maps_and_two_pngs(results, tmp_path, monkeypatch):
+def test_cli_writes_five_maps_and_two_pngs(results, tmp_path, monkeypatch):
     """``corridors map --out DIR`` on the embedded default (the run is reused, not recomputed)."""
     import corridors.results
     from corridors.cli import main
@@ -505,7 +542,7 @@ def test_cli_writes_four_maps_and_two_pngs(results, tmp_path, monkeypatch):
     names = sorted(p.name for p in out.iterdir())
     # the maps and the manifest of what the tool wrote there (the output contract)
     assert names == [".corridors-manifest.json", "change.png", "corridor.html", "gate.html",
-                     "plan.html", "plan.png", "scenario.html"]
+                     "international.html", "plan.html", "plan.png", "scenario.html"]
     again = CliRunner().invoke(main, ["map", "plan", "--out", str(out), "--no-static"])
     assert again.exit_code == 1 and "exists: pass --force" in again.output
     forced = CliRunner().invoke(main, ["map", "plan", "--out", str(out), "--force",

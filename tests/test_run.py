@@ -36,6 +36,8 @@ def test_every_promised_output_exists(out, scenario):
                 f"networks/quality_2030{sfx}.md", "tables/gate_access.csv",
                 "tables/project_attribution.parquet", "tables/savings_provinces.csv",
                 "maps/plan.html", "maps/scenario.html", "maps/gate.html", "maps/corridor.html",
+                "maps/international.html", "tables/international_od.csv",
+                "tables/gate_catchments.csv",
                 "maps/plan.png", "maps/change.png", "gis/corridors.gpkg", "gis/corridors.qgz"):
         assert (d / rel).exists(), rel
     assert not (d / f"networks/network_2025{sfx}.graphml").exists()  # only with --graphml
@@ -56,6 +58,28 @@ def test_report_numbers_equal_the_tables(out):
         for _, row in shown.iterrows():
             assert row[col] == pytest.approx(table[row["id"]], abs=0.005), (row["id"], year)
     assert "© OpenStreetMap contributors" in html and "corridors " in html
+
+
+def test_report_across_the_border(out):
+    html = (out / "base" / "report.html").read_text(encoding="utf-8")
+    assert "Across the border: international freight" in html
+    assert 'href="maps/international.html"' in html
+    od = pd.read_csv(out / "base" / "tables" / "international_od.csv", dtype={"scenario": str})
+    shown = next(t for t in pd.read_html(StringIO(html)) if "gauge_breaks (2025)" in t)
+    assert len(shown) == len(od) // 2  # one row per origin, destination and mode
+    row = shown[(shown["from"] == "Côn Minh") & (shown["to"] == "Cảng Hải Phòng (Đình Vũ)")
+                & (shown["mode"] == "rail")].iloc[0]
+    rail = od[(od["origin"] == "xb_kunming") & (od["destination"] == "seaport_hai_phong")
+              & (od["mode"] == "rail")].set_index("scenario")
+    for year in ("2025", "2030"):
+        assert row[f"time_h ({year})"] == pytest.approx(rail.loc[year, "time_h"], abs=0.005)
+        assert row[f"gate ({year})"] == "Lào Cai (đường sắt)"
+    assert (row["gauge_breaks (2025)"], row["gauge_breaks (2030)"]) == (1, 0)
+    catch = next(t for t in pd.read_html(StringIO(html)) if "next gate (2030)" in t)
+    assert catch.set_index("city").loc["Nam Ninh", "gate (2030)"] == "Hữu Nghị"
+    # the standard-gauge railway's gain for international rail freight
+    gains = next(t for t in pd.read_html(StringIO(html)) if "removed_intl_hours" in t)
+    assert gains.iloc[0]["project"] == "a3_3_01" and gains.iloc[0]["removed_intl_hours"] > 12
 
 
 def test_scenario_changes_the_result(out):
