@@ -18,6 +18,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from corridors.catalog import Catalog, Place, default_catalog_dir
 from corridors.diagnostics import InputError, Problem
 from corridors.safe_yaml import YamlInputError, load_yaml
@@ -36,7 +38,8 @@ from network.speeds import SpeedTable
 
 __all__ = ["CROSS_BORDER_FILE", "CrossBorder", "GATE_KEYS", "apply_gate_changes",
            "attach_cross_border",
-           "cross_border_path", "foreign_network", "gate_change_problems", "load_cross_border"]
+           "cross_border_path", "foreign_network", "gate_change_problems",
+           "is_cross_border_file", "load_cross_border", "validate_cross_border"]
 
 CROSS_BORDER_FILE = "cross_border.yaml"
 COUNTRIES = ("CHN", "LAO")
@@ -80,6 +83,17 @@ def cross_border_path(catalog_path: str | Path | None = None) -> Path:
     if catalog_path is not None and Path(catalog_path).is_dir():
         return Path(catalog_path) / CROSS_BORDER_FILE
     return default_catalog_dir() / CROSS_BORDER_FILE
+
+
+def is_cross_border_file(path: Path) -> bool:
+    """Whether a user's catalog file is a cross-border one: by its name, or its keys."""
+    if path.name == CROSS_BORDER_FILE:
+        return True
+    try:
+        doc = load_yaml(path, what=f"the catalog file {path.name}")
+    except (YamlInputError, OSError, yaml.YAMLError):  # reported by the catalog reader
+        return False
+    return isinstance(doc, dict) and ("crossings" in doc or "gauge_changes" in doc)
 
 
 def _number(v: Any) -> bool:

@@ -409,15 +409,51 @@ def validate_raw(raw: RawCatalog) -> list[Problem]:
 def validate(path: str | Path | None = None) -> list[Problem]:
     """Validate a catalog folder or file and return every problem found.
 
+    The cross-border catalog (``cross_border.yaml``: places beyond the border, foreign links,
+    crossings, changes of gauge) is checked too, against the folder's places and projects
+    (:func:`corridors.cross_border.validate_cross_border`).
+
     Parameters
     ----------
     path : str or pathlib.Path, optional
-        A catalog folder, or one catalog file that replaces its counterpart in the shipped
-        catalog. Default: the shipped catalog.
+        A catalog folder, or one catalog file (``cross_border.yaml`` included) that replaces
+        its counterpart in the shipped catalog. Default: the shipped catalog.
 
     Returns
     -------
     list of Problem
         Errors and warnings, each naming file, entry id and field; empty when clean.
     """
-    return validate_raw(read_raw(path))
+    from corridors.cross_border import cross_border_path, is_cross_border_file
+
+    if path is not None and Path(path).is_file() and is_cross_border_file(Path(path)):
+        raw, xb = read_raw(None), Path(path)
+    else:
+        raw, xb = read_raw(path), cross_border_path(path)
+    return validate_raw(raw) + cross_border_problems(raw, xb)
+
+
+def cross_border_problems(raw: RawCatalog, path: Path) -> list[Problem]:
+    """Every problem of a cross-border file, checked against a raw catalog (none if absent)."""
+    from types import SimpleNamespace
+
+    import yaml
+
+    from corridors.cross_border import validate_cross_border
+    from corridors.safe_yaml import YamlInputError, load_yaml
+
+    if not path.is_file():
+        return []
+    try:
+        doc = load_yaml(path, what=f"the catalog file {path.name}")
+    except YamlInputError as exc:
+        return list(exc.problems)
+    except (OSError, yaml.YAMLError) as exc:
+        return [Problem(path.name, "-", "-", f"cannot read the file: {exc}")]
+
+    def ids(key: str) -> dict:
+        return {e.get("id"): SimpleNamespace(kind=e.get("kind"))
+                for _, e in raw.entries.get(key, []) if isinstance(e, dict)}
+
+    known = SimpleNamespace(places=ids("places"), projects=ids("projects"), links=ids("links"))
+    return validate_cross_border(doc, path.name, known)

@@ -188,3 +188,33 @@ def test_route_command_in_three_scripts(origin: str):
     assert out["from_id"] == "xb_kunming" and out["to_id"] == "seaport_hai_phong"
     assert out["crossings"] == 1 and out["gates"] == ["gate_kim_thanh"]
     assert 15 < out["time_h"] < 25
+
+
+def test_validate_command_checks_the_cross_border_file(catalog_copy: Path, tmp_path: Path):
+    path = catalog_copy / "cross_border.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc["places"][0]["lat"] = "north"
+    doc["links"][0]["waypoints"].append("xb_atlantis")
+    doc["crossings"][0]["gate"] = "gate_nowhere"
+    doc["gauge_changes"][0]["source"] = ""
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    lines = set()
+    for target in (catalog_copy, tmp_path / "my_cross_border.yaml"):
+        if target.suffix:  # one edited file against the rest of the shipped catalog
+            target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+        res = CliRunner().invoke(main, ["validate", str(target)])
+        assert res.exit_code == 1, res.output
+        assert "4 error(s)" in res.output
+        name = target.name if target.suffix else "cross_border.yaml"
+        lines = {ln for ln in res.output.splitlines() if ln.startswith(f"{name}: ")}
+        fields = {tuple(ln.split(": ")[1:3]) for ln in lines}
+        assert fields == {("xb_kunming", "lat"), ("xb_kunming_kaiyuan_expressway", "waypoints"),
+                          ("xb_cross_kim_thanh", "gate"), ("xb_gauge_hekou_north", "source")}
+    assert any("'xb_atlantis'" in ln for ln in lines)
+    # a file that is not YAML is one problem with its line, not a traceback
+    broken = tmp_path / "cross_border.yaml"
+    broken.write_text("places: [\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(broken)])
+    assert res.exit_code == 1 and "cross_border.yaml" in res.output
+    assert "Traceback" not in res.output
+    assert CliRunner().invoke(main, ["validate"]).exit_code == 0  # the shipped one is valid
