@@ -143,7 +143,8 @@ def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
     done("attribution")
 
     step("criticality")
-    crit = {lab: critical_links(net, "car", top=None) for lab, net in nets.items()}
+    # a closure is not bypassed through China or Laos: the network in Vietnam only
+    crit = {lab: critical_links(net.domestic(), "car", top=None) for lab, net in nets.items()}
     out.tables["critical_links"] = pd.concat(crit.values(), ignore_index=True)
     out.tables["critical_links_summary"] = pd.concat(
         [criticality_summary(c) for c in crit.values()], ignore_index=True)

@@ -65,6 +65,16 @@ class AnalysisNetwork:
                                     if isinstance(p, str)})
         return dict(self._places[1])
 
+    def domestic(self) -> AnalysisNetwork:
+        """Return this network without what lies across the border (same label and catalog).
+
+        For analyses whose detours must stay in Vietnam: critical links
+        (:func:`network.crossings.domestic_tables`).
+        """
+        from network.crossings import domestic_tables
+
+        return AnalysisNetwork(self.label, domestic_tables(self.tables), self.catalog)
+
     def node_of(self, place_id: str) -> int | None:
         """Return the node of a catalog place, or None when it is not in this network."""
         return self.place_nodes.get(place_id)

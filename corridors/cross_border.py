@@ -13,7 +13,7 @@ it (:func:`apply_gate_changes`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -113,7 +113,8 @@ def _figure_problem(v: Any) -> str | None:
     return None
 
 
-def validate_cross_border(doc: Any, fname: str, catalog: Catalog) -> list[Problem]:
+def validate_cross_border(doc: Any, fname: str, catalog: Catalog,
+                          projects: Collection[str] | None = None) -> list[Problem]:
     """Every problem of a cross-border document, with file, entry and field.
 
     Parameters
@@ -124,8 +125,13 @@ def validate_cross_border(doc: Any, fname: str, catalog: Catalog) -> list[Proble
         File name written in the problems.
     catalog : Catalog
         The main catalog (gate ids, project ids; ids must be unique across both).
+    projects : collection of str, optional
+        The project ids a crossing may need (default the catalog's): those of the catalog
+        folder, when a scenario has dropped some (a crossing of a dropped project is left out
+        of the network, not an error).
     """
     out: list[Problem] = []
+    known_projects = set(catalog.projects) if projects is None else set(projects)
 
     def bad(entry: str, fld: str, msg: str) -> None:
         out.append(Problem(fname, entry, fld, msg))
@@ -216,7 +222,7 @@ def validate_cross_border(doc: Any, fname: str, catalog: Catalog) -> list[Proble
         if "profiles" in e and (not isinstance(e["profiles"], list)
                                 or not set(e["profiles"]) <= set(PROFILES) or not e["profiles"]):
             bad(eid, "profiles", f"must be a non-empty list of {', '.join(PROFILES)}")
-        if e.get("project") is not None and e["project"] not in catalog.projects:
+        if e.get("project") is not None and e["project"] not in known_projects:
             bad(eid, "project", f"unknown project {e['project']!r}")
         if not isinstance(e.get("open_year"), int):
             bad(eid, "open_year", "must be a year")
@@ -254,7 +260,12 @@ def load_cross_border(catalog: Catalog, catalog_path: str | Path | None = None
         doc = load_yaml(path, what=f"the catalog file {path.name}")
     except YamlInputError as exc:
         raise InputError(exc.problems, what=f"the catalog file {path}") from None
-    problems = validate_cross_border(doc, path.name, catalog)
+    from corridors.catalog import read_raw
+
+    folder_projects = {e.get("id") for _, e in read_raw(catalog_path).entries["projects"]
+                       if isinstance(e, dict)}
+    problems = validate_cross_border(doc, path.name, catalog, folder_projects | set(
+        catalog.projects))
     if problems:
         raise InputError(problems, what=f"the catalog file {path}")
     places = {}
@@ -297,6 +308,8 @@ def foreign_network(cb: CrossBorder, catalog: Catalog,
         passenger_kmh=speed(e, "passenger_kmh")) for e in cb.links)
     crossings = []
     for e in cb.crossings:
+        if e.get("project") and e["project"] not in catalog.projects:
+            continue  # a scenario dropped the project the crossing needs
         gate = catalog.places[e["gate"]]
         crossings.append(Crossing(
             id=e["id"], gate_id=gate.id, gate_class=str(gate.attrs.get("gate_class",

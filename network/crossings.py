@@ -36,7 +36,7 @@ edge: a route that involves no foreign link is the same as before.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import geopandas as gpd
 import numpy as np
@@ -47,7 +47,8 @@ from shapely.geometry import LineString
 from network.speeds import SpeedTable, assign_speeds, load_speed_table
 
 __all__ = ["Crossing", "ForeignLink", "ForeignNetwork", "ForeignPlace", "GaugeChange",
-           "added_edges", "attach_foreign", "foreign_edges", "route_border_summary",
+           "added_edges", "attach_foreign", "domestic_tables", "foreign_edges",
+           "route_border_summary",
            "DIRECTIONS", "SOURCE_PREFIX"]
 
 _GEOD = Geod(ellps="WGS84")
@@ -486,6 +487,18 @@ def foreign_edges(edges: pd.DataFrame) -> pd.Series:
         if col in edges:
             out &= edges[col].isna()
     return out
+
+
+def domestic_tables(tables):
+    """Return a year's :class:`network.build.NetworkTables` without what lies across the border.
+
+    Every node and edge :func:`attach_foreign` added is left out: the network as it was before,
+    for the analyses whose detours must stay in Vietnam (a road closure is not bypassed by
+    leaving the country and coming back through another gate).
+    """
+    nodes, edges = tables.nodes, tables.edges
+    keep_nodes = ~nodes["source"].astype(str).str.startswith(SOURCE_PREFIX).to_numpy()
+    return replace(tables, nodes=nodes[keep_nodes], edges=edges[~added_edges(edges).to_numpy()])
 
 
 def route_border_summary(edges: pd.DataFrame, rows: Sequence[int]) -> dict:

@@ -218,3 +218,17 @@ def test_validate_command_checks_the_cross_border_file(catalog_copy: Path, tmp_p
     assert res.exit_code == 1 and "cross_border.yaml" in res.output
     assert "Traceback" not in res.output
     assert CliRunner().invoke(main, ["validate"]).exit_code == 0  # the shipped one is valid
+
+
+def test_a_dropped_project_takes_its_crossing_with_it(tmp_path: Path):
+    path = tmp_path / "no_sgr.yaml"
+    path.write_text("name: no-sgr\nprojects:\n  drop: [a3_3_01]\n", encoding="utf-8")
+    b = build_networks([2030], read_scenario(path))[2030]
+    e = b.tables.edges
+    assert "xb_cross_lao_cai_rail_standard" not in set(e["crossing"].dropna())
+    assert "xb_cross_lao_cai_rail_metre" in set(e["crossing"].dropna())  # the metre gauge stays
+    net = AnalysisNetwork("2030 no-sgr", b.tables, b.catalog)
+    r = route_international(b.tables, net.node_of("xb_kunming"), net.node_of("seaport_hai_phong"),
+                            "rail")
+    # without the standard-gauge railway, Kunming's containers still change gauge at Hekou
+    assert r["gauge_breaks"] == 1 and r["gates"] == ["gate_lao_cai_rail"]
