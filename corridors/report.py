@@ -84,7 +84,8 @@ def _gate_table(access: pd.DataFrame, la: str, lb: str) -> pd.DataFrame:
     a = access[access["scenario"] == la].set_index("id")
     b = access[access["scenario"] == lb].set_index("id")
     cols = ["time_h_to_ha_noi", "length_km_to_ha_noi", "time_h_to_hai_phong_seaport",
-            "time_h_to_nearest_dry_port", "nearest_dry_port", "people_within_4h"]
+            "time_h_to_nearest_dry_port", "nearest_dry_port", "people_within_4h",
+            "gate_joined_from_km", "times_reliable"]
     before = [c for c in ("time_h_to_ha_noi", "time_h_to_hai_phong_seaport") if c in a]
     gates = b[["name", "kind", "province"]].join(a[before].add_suffix(f" ({la})")).join(
         b[[c for c in cols if c in b]].rename(columns={
@@ -143,11 +144,23 @@ def _chart_corridors(corridors: pd.DataFrame, la: str, lb: str) -> str:
 def _headlines(tab: dict[str, pd.DataFrame], results: RunResults, la: str, lb: str) -> list:
     lines = []
     g = tab["gates"].dropna(subset=["saving_h_to_ha_noi"])
-    g = g[g["kind"] == "border_gate"].head(3)
+    g = g[g["kind"] == "border_gate"]
+    if "times_reliable" in g:
+        # a gate joined to the roads by a long straight connector has no time to headline
+        unsure = g[~g["times_reliable"].astype(bool)]
+        g = g[g["times_reliable"].astype(bool)]
+    else:
+        unsure = g.iloc[:0]
+    g = g.head(3)
     for _, r in g.iterrows():
         lines.append(f"{r['name']}: {r[f'time_h_to_ha_noi ({la})']:.2f} h → "
                      f"{r[f'time_h_to_ha_noi ({lb})']:.2f} h to Hà Nội "
                      f"(−{r['saving_h_to_ha_noi']:.2f} h, −{r['saving_pct_to_ha_noi']:.1f} %)")
+    if len(unsure):
+        far = ", ".join(f"{r['name']} {r['gate_joined_from_km']:.0f} km" for _, r in
+                        unsure.sort_values("gate_joined_from_km", ascending=False).iterrows())
+        lines.append(f"Left out of these headlines: {len(unsure)} gates joined to the roads of "
+                     f"the data by a straight connector (times unreliable): {far}")
     # a corridor outside an OSM extract has no time: no headline
     for _, r in tab["corridors"].dropna(subset=["saving_pct"]).head(2).iterrows():
         lines.append(f"Corridor {r['name']}: −{r['saving_h']:.2f} h (−{r['saving_pct']:.1f} %)")
