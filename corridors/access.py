@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import dijkstra
 
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.catalog import Place
@@ -51,18 +52,30 @@ def _nearest(router, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarra
 
 
 def _leading_join_km(net: AnalysisNetwork, router, src: np.ndarray) -> list[float]:
-    """Km of join connectors at the start of each source's route to Hà Nội (0 when none)."""
-    hn = net.place_nodes.get(KEY_DESTINATIONS.get("ha_noi", ""))
+    """Km of join connectors at the start of each source's route to Hà Nội (0 when none).
+
+    One search from Hà Nội on the reversed graph gives every node its next step towards Hà Nội
+    (region-scale networks: one search, not one route per gate).
+    """
+    hn = net.place_nodes.get(KEY_DESTINATIONS["ha_noi"])
+    if hn is None:
+        return [0.0] * len(src)
+    if router._reverse is None:
+        router._reverse = router.graph.T.tocsr()
+    _, toward = dijkstra(router._reverse, directed=True, indices=router.indices([hn])[0],
+                         return_predecessors=True)
+    source = router.edges["source"].to_numpy()
+    km = router.edges["length_km"].to_numpy(dtype=float)
     out = []
-    for s in src:
-        found = router.route(int(s), hn) if hn is not None else None
-        km = 0.0
-        for row in (found.edge_rows if found is not None else []):
-            e = router.edges.iloc[row]
-            if e["source"] != "join":
+    for node in router.indices(src):
+        total, here = 0.0, int(node)
+        while toward[here] >= 0:
+            row = router._edge_row[router._entries(np.array([here]), toward[[here]])][0]
+            if source[row] != "join":
                 break
-            km += float(e["length_km"])
-        out.append(round(km, 1))
+            total += km[row]
+            here = int(toward[here])
+        out.append(round(total, 1))
     return out
 
 
