@@ -35,7 +35,7 @@ from corridors.names import ascii_name  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared" / "data"
 #: Files of the facts folder (a sibling of the raw data folder) shipped whole, into data/facts/.
-FACT_FILES = ("travel_times.csv",)
+FACT_FILES = ("travel_times.csv", "cross_border.csv")
 
 RASTER_OPTIONS = {"driver": "GTiff", "compress": "deflate", "predictor": 2, "tiled": True,
                   "blockxsize": 256, "blockysize": 256}
