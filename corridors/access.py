@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.catalog import Place
@@ -52,29 +51,21 @@ def _nearest(router, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarra
 
 
 def _leading_join_km(net: AnalysisNetwork, router, src: np.ndarray) -> list[float]:
-    """Km of join connectors at the start of each source's route to Hà Nội (0 when none).
-
-    One search from Hà Nội on the reversed graph gives every node its next step towards Hà Nội
-    (region-scale networks: one search, not one route per gate).
-    """
+    """Km of join connectors at the start of each source's route to Hà Nội (0 when none)."""
     hn = net.place_nodes.get(KEY_DESTINATIONS["ha_noi"])
     if hn is None:
         return [0.0] * len(src)
-    if router._reverse is None:
-        router._reverse = router.graph.T.tocsr()
-    _, toward = dijkstra(router._reverse, directed=True, indices=router.indices([hn])[0],
-                         return_predecessors=True)
+    step = router.next_edges(hn)  # one reversed search, not one route per gate
+    col = {int(n): i for i, n in enumerate(router.node_ids)}
     source = router.edges["source"].to_numpy()
     km = router.edges["length_km"].to_numpy(dtype=float)
+    v = router.edges["v"].to_numpy()
     out = []
-    for node in router.indices(src):
-        total, here = 0.0, int(node)
-        while toward[here] >= 0:
-            row = router._edge_row[router._entries(np.array([here]), toward[[here]])][0]
-            if source[row] != "join":
-                break
+    for node in src:
+        total, row = 0.0, step[col[int(node)]]
+        while row >= 0 and source[row] == "join":
             total += km[row]
-            here = int(toward[here])
+            row = step[col[int(v[row])]]
         out.append(round(total, 1))
     return out
 

@@ -218,6 +218,21 @@ class Router:
         which = np.where(origin >= 0, self.node_ids[np.maximum(origin, 0)], -1)
         return dist, which
 
+    def next_edges(self, destination: int) -> np.ndarray:
+        """Return each node's first edge row on its fastest path to ``destination``.
+
+        -1 at the destination and where it is unreachable. One search on the reversed graph:
+        the predecessor of a node there is its next node towards the destination.
+        """
+        if self._reverse is None:
+            self._reverse = self.graph.T.tocsr()
+        _, toward = dijkstra(self._reverse, directed=True,
+                             indices=self.indices([destination])[0], return_predecessors=True)
+        out = np.full(len(toward), -1, dtype=np.int64)
+        has = toward >= 0
+        out[has] = self._edge_row[self._entries(np.flatnonzero(has), toward[has])]
+        return out
+
     # -- routes ---------------------------------------------------------------------------------
     def route(self, origin: int, destination: int) -> Route | None:
         """Return the fastest route (shortest with ``weight="length"``), or None if unreachable."""

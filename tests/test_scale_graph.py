@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
-import pandas as pd
 from click.testing import CliRunner
 
 from corridors.build import build_network
@@ -13,19 +15,12 @@ from network.graph import to_graph
 
 
 def _row_by_row(nodes, edges):
-    """The reference: one add_node / add_edge per row, missing values left out."""
-    G = nx.MultiDiGraph(crs="EPSG:4326")
-    node_cols = [c for c in nodes.columns if c != "geometry"]
-    for nid, row in zip(nodes.index, nodes[node_cols].itertuples(index=False), strict=True):
-        G.add_node(int(nid), **{k: v for k, v in zip(node_cols, row, strict=True)
-                                if v is not None and not (isinstance(v, float) and pd.isna(v))})
-    cols = [c for c in edges.columns if c not in ("u", "v", "key")]
-    for u, v, row in zip(edges["u"], edges["v"], edges[cols].itertuples(index=False),
-                         strict=True):
-        G.add_edge(int(u), int(v), **{k: x for k, x in zip(cols, row, strict=True)
-                                      if x is not None and not (isinstance(x, float)
-                                                                and pd.isna(x))})
-    return G
+    """The reference: the benchmark's networkx baseline, one add_node / add_edge per row."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / "benchmark_pipeline.py"
+    spec = importlib.util.spec_from_file_location("benchmark_pipeline", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module._graph_row_by_row(nodes, edges)
 
 
 def test_bulk_graph_equals_the_row_by_row_one():
