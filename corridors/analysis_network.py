@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from corridors.catalog import Catalog, Place
-from network.build import NetworkTables
-from network.routing import Router
-from network.schema import ROUTING_PROFILES
+from corridors.network.build import NetworkTables
+from corridors.network.routing import Router
+from corridors.network.schema import ROUTING_PROFILES
 
 #: The key destinations of the access analyses, by label.
 KEY_DESTINATIONS = {
@@ -71,7 +71,7 @@ class AnalysisNetwork:
         For analyses whose detours must stay in Vietnam: critical links
         (:func:`network.crossings.domestic_tables`).
         """
-        from network.crossings import domestic_tables
+        from corridors.network.crossings import domestic_tables
 
         return AnalysisNetwork(self.label, domestic_tables(self.tables), self.catalog)
 

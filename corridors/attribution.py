@@ -41,11 +41,11 @@ from corridors.access import origins
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.catalog import Catalog
 from corridors.corridor_kpis import _road_node_index, stop_nodes
+from corridors.network.assemble import active_edges, projects_open_by
+from corridors.network.build import MasterNetwork, NetworkTables
+from corridors.network.routing import Router
+from corridors.network.schema import ROUTING_PROFILES
 from corridors.population import PopulationGrid, pixel_times
-from network.assemble import active_edges, projects_open_by
-from network.build import MasterNetwork, NetworkTables
-from network.routing import Router
-from network.schema import ROUTING_PROFILES
 
 #: Stand-in for zero weights, as in :mod:`network.routing` (csgraph may drop explicit zeros).
 _EPS = 1e-9

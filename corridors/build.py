@@ -22,17 +22,17 @@ from corridors import __version__
 from corridors.cache import cache_dir as _cache_dir
 from corridors.cache import fetch_backbone
 from corridors.catalog import Catalog, apply_reading, load_catalog
+from corridors.layers.attribution import attribution_text
+from corridors.layers.datadir import data_dir
+from corridors.layers.osm import OsmReadError
+from corridors.network.backbone import Backbone, backbone_from_osm, build_backbone
+from corridors.network.build import MasterNetwork, NetworkTables, build_master, tables_for_year
+from corridors.network.graph import ordered_edge_columns, to_graph, write_gpkg, write_graphml
+from corridors.network.specs import Facility, LinkSpec
+from corridors.network.speeds import SpeedTable
 from corridors.network_inputs import NotModelled, facilities, link_specs
 from corridors.quality import quality_report
 from corridors.scenario import BASE, Scenario, apply_scenario
-from layers.attribution import attribution_text
-from layers.datadir import data_dir
-from layers.osm import OsmReadError
-from network.backbone import Backbone, backbone_from_osm, build_backbone
-from network.build import MasterNetwork, NetworkTables, build_master, tables_for_year
-from network.graph import ordered_edge_columns, to_graph, write_gpkg, write_graphml
-from network.specs import Facility, LinkSpec
-from network.speeds import SpeedTable
 
 _log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ def overpass_extract(bbox: tuple | None, refresh: bool = False) -> Path:
     layers.osm.OsmReadError
         Without a bbox, or when the download fails.
     """
-    from layers.osm import OVERPASS_SELECTION, OsmReadError, download_osm
+    from corridors.layers.osm import OVERPASS_SELECTION, OsmReadError, download_osm
 
     if bbox is None:
         raise OsmReadError("osm='overpass' needs a bbox (west, south, east, north) to download")
@@ -171,7 +171,7 @@ def load_backbone(osm: str | Path | None = None, bbox: tuple | None = None,
 
         route_sections = read_route_sections(load_catalog())
     if osm is not None and not osm.exists():
-        from layers.osm import OsmReadError
+        from corridors.layers.osm import OsmReadError
         raise OsmReadError(f"{osm}: no such file")
     key = _backbone_key(osm, bbox, dem_paths, route_sections)
 

@@ -38,7 +38,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from network.backbone import Backbone
+from corridors.network.backbone import Backbone
 
 __all__ = [
     "CACHE_ENV", "DEFAULT_MAX_ENTRIES", "FORMAT", "MAX_ENTRIES_ENV", "CacheEntry",

@@ -34,8 +34,8 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import least_squares, lsq_linear
 
-from network.schema import TERRAINS
-from network.speeds import SpeedTable, expressway_grade
+from corridors.network.schema import TERRAINS
+from corridors.network.speeds import SpeedTable, expressway_grade
 
 #: Relative error from which a row's weight in the fit decreases (soft-L1 loss): rows more
 #: than about 15 % off count less and less, so that a few broken routes do not set the speeds.

@@ -19,9 +19,9 @@ import yaml
 from shapely.geometry import LineString, Point
 
 from corridors.diagnostics import InputError, Problem
+from corridors.layers.datadir import data_dir
 from corridors.names import match_key
 from corridors.safe_yaml import YamlInputError, load_yaml
-from layers.datadir import data_dir
 
 #: Top-level key of each catalog file, by file name.
 CATALOG_FILES: dict[str, str] = {

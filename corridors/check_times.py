@@ -51,11 +51,11 @@ from pyproj import Geod
 from corridors.analysis_network import AnalysisNetwork
 from corridors.catalog import Catalog, Place
 from corridors.diagnostics import InputError, Problem
+from corridors.layers.datadir import data_dir
 from corridors.names import match_key
+from corridors.network.routing import Route, Router
+from corridors.network.speeds import SpeedTable
 from corridors.scenario import Scenario
-from layers.datadir import data_dir
-from network.routing import Route, Router
-from network.speeds import SpeedTable
 
 __all__ = [
     "COLUMNS",
@@ -129,7 +129,7 @@ def bus_time_factor(speeds_path: str | Path | None = None) -> float:
     network.speeds.SpeedTableError
         If the table has no positive ``bus.time_factor.value``.
     """
-    from network.speeds import SpeedTableError, load_speed_table
+    from corridors.network.speeds import SpeedTableError, load_speed_table
 
     table = load_speed_table(speeds_path)
     node = table.raw.get("bus", {})

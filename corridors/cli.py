@@ -339,8 +339,8 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
     _check_osm(osm)
     _check_out(out_dir)
     from corridors.build import OVERPASS, build_network, output_paths, write_network
+    from corridors.layers.osm import OsmReadError
     from corridors.scenario import BASE, read_scenario
-    from layers.osm import OsmReadError
 
     dem_paths = [*dems, *_default_dems()] if dems else None
     try:
@@ -420,7 +420,7 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
         raise click.ClickException(_message(exc)) from None
     router = net.router(profile)
     r = router.route(a.node, b.node)
-    from network.crossings import route_border_summary
+    from corridors.network.crossings import route_border_summary
 
     xb = route_border_summary(router.edges, r.edge_rows) if r else {}
     out = {"from": a.label, "to": b.label, "from_id": a.place_id, "to_id": b.place_id,
@@ -578,7 +578,7 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
       corridors map gate --gate "huu nghi"
       corridors map international --compare 2025 2030
     """
-    from maps import MAP_KINDS, write_maps, write_static_maps
+    from corridors.maps import MAP_KINDS, write_maps, write_static_maps
 
     kinds = kinds or MAP_KINDS
     years = _years(year, compare)
@@ -643,9 +643,9 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
       corridors run --osm vietnam-latest.osm.pbf --out osm-run/
       corridors run --years 2025 2030 --each-year
     """
+    from corridors.layers.osm import OsmReadError
     from corridors.run import run_all
     from corridors.scenario import read_scenario
-    from layers.osm import OsmReadError
 
     _check_years(years, "--years")
     _check_osm(osm)
@@ -791,7 +791,7 @@ def export_cmd(year, compare, scenario_path, catalog_path, osm, crs: str, out_di
 
 
 def _default_dems() -> list[Path]:
-    from network.terrain import dem_paths_default
+    from corridors.network.terrain import dem_paths_default
 
     return dem_paths_default()
 
@@ -800,7 +800,7 @@ def _default_dems() -> list[Path]:
 @catalog_option
 def info_cmd(catalog_path: Path | None) -> None:
     """Summarise the embedded dataset and the catalogs, with the data attribution."""
-    from layers import LAYERS, attribution_text, data_dir, read_layer
+    from corridors.layers import LAYERS, attribution_text, data_dir, read_layer
 
     cat = _load(catalog_path)
     click.echo(f"corridors {__version__}; data folder {data_dir()}")

@@ -82,8 +82,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
-from network.routing import Router
-from network.schema import ROUTING_PROFILES
+from corridors.network.routing import Router
+from corridors.network.schema import ROUTING_PROFILES
 
 #: Road classes never closed by default: schematic joins of places and snapping stubs.
 EXCLUDED_CLASSES = ("connector",)

@@ -22,9 +22,8 @@ import yaml
 
 from corridors.catalog import Catalog, Place, default_catalog_dir
 from corridors.diagnostics import InputError, Problem
-from corridors.safe_yaml import YamlInputError, load_yaml
-from network.build import MasterNetwork
-from network.crossings import (
+from corridors.network.build import MasterNetwork
+from corridors.network.crossings import (
     DUAL_END,
     Crossing,
     ForeignLink,
@@ -33,8 +32,9 @@ from network.crossings import (
     GaugeChange,
     attach_foreign,
 )
-from network.schema import TERRAINS
-from network.speeds import SpeedTable
+from corridors.network.schema import TERRAINS
+from corridors.network.speeds import SpeedTable
+from corridors.safe_yaml import YamlInputError, load_yaml
 
 __all__ = ["CROSS_BORDER_FILE", "CrossBorder", "GATE_KEYS", "apply_gate_changes",
            "attach_cross_border",

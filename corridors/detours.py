@@ -33,10 +33,10 @@ from pyproj import Transformer
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.catalog import Catalog, Place
-from network.build import NetworkTables
-from network.routing import Router
-from network.schema import METRIC_CRS, ROUTING_PROFILES
-from network.specs import LinkSpec
+from corridors.network.build import NetworkTables
+from corridors.network.routing import Router
+from corridors.network.schema import METRIC_CRS, ROUTING_PROFILES
+from corridors.network.specs import LinkSpec
 
 __all__ = [
     "DETOUR_INDEX", "MOUNTAIN_DETOUR_INDEX", "MOUNTAIN_SHARE", "NEAR_KM", "NEAR_EXCESS_KM",

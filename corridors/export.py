@@ -34,10 +34,9 @@ from pyproj import CRS
 from rasterio.transform import array_bounds
 
 from corridors import __version__
-from corridors.surfaces import CELL_DEG
-from layers.gpkg_styles import geometry_type, write_layer_styles, write_layers
-from layers.qgis_project import Group, MapLayer, ProjectInfo, project_document, write_qgz
-from layers.qml import (
+from corridors.layers.gpkg_styles import geometry_type, write_layer_styles, write_layers
+from corridors.layers.qgis_project import Group, MapLayer, ProjectInfo, project_document, write_qgz
+from corridors.layers.qml import (
     Symbol,
     categorized_renderer,
     graduated_renderer,
@@ -46,9 +45,10 @@ from layers.qml import (
     single_renderer,
     vector_qml,
 )
-from layers.rasters import NODATA, to_crs, write_geotiff
-from layers.region import read_layer
-from network.schema import RAIL_CLASSES, ROAD_CLASSES, TRANSFER_CLASSES
+from corridors.layers.rasters import NODATA, to_crs, write_geotiff
+from corridors.layers.region import read_layer
+from corridors.network.schema import RAIL_CLASSES, ROAD_CLASSES, TRANSFER_CLASSES
+from corridors.surfaces import CELL_DEG
 
 #: The CRSs an export may be written in.
 EXPORT_CRS = {"EPSG:4326": "WGS 84", "EPSG:3405": "VN-2000 / UTM zone 48N"}
@@ -279,7 +279,7 @@ def cross_border_layers(results) -> list[ExportLayer]:
     (:func:`network.crossings.foreign_edges`); ``gate_catchments``: each foreign city, at its
     place, with the gate it reaches Hà Nội through (rank 1 = fastest).
     """
-    from network.crossings import foreign_edges
+    from corridors.network.crossings import foreign_edges
 
     t = results.analyses.tables
     empty = "no network across the border in this run (an OSM extract, or no cross_border.yaml)"

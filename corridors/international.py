@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 
 from corridors.analysis_network import AnalysisNetwork
-from network.build import MasterNetwork, NetworkTables, tables_for_projects
-from network.crossings import route_border_summary
-from network.routing import Route, Router
+from corridors.network.build import MasterNetwork, NetworkTables, tables_for_projects
+from corridors.network.crossings import route_border_summary
+from corridors.network.routing import Route, Router
 
 __all__ = ["DESTINATIONS", "MODES", "ORIGINS", "RAIL_ROAD_WEIGHT", "attribution_od",
            "gate_catchments", "international_od", "route_international"]

@@ -23,8 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corridors.catalog import Catalog, Place, Project
-from network.schema import ROAD_CLASSES
-from network.specs import Facility, LinkSpec
+from corridors.network.schema import ROAD_CLASSES
+from corridors.network.specs import Facility, LinkSpec
 
 #: Hub of the region's air routes.
 AIR_HUB = "airport_noi_bai"

@@ -25,11 +25,11 @@ import pandas as pd
 
 from corridors.catalog import Catalog
 from corridors.detours import ROAD_GAP_KM, route_text, routing_checks
+from corridors.network.backbone import Backbone
+from corridors.network.build import NetworkTables
+from corridors.network.crossings import added_edges, foreign_edges
+from corridors.network.specs import LinkSpec
 from corridors.network_inputs import NotModelled
-from network.backbone import Backbone
-from network.build import NetworkTables
-from network.crossings import added_edges, foreign_edges
-from network.specs import LinkSpec
 
 #: Facilities and waypoints joined from farther than this (km) are listed.
 FAR_JOIN_KM = 5.0

@@ -20,11 +20,11 @@ from corridors import __version__
 from corridors.analyses import DEFAULT_PROFILES, Analyses, run_analyses
 from corridors.analysis_network import AnalysisNetwork
 from corridors.build import BuildResult, build_networks, file_hash
+from corridors.layers.attribution import attribution_text
+from corridors.layers.datadir import data_dir
 from corridors.scenario import BASE, Scenario
 from corridors.surfaces import TimeGrid, gate_isochrones, node_savings, time_grid, time_to_nearest
 from corridors.trajectories import Trajectories
-from layers.attribution import attribution_text
-from layers.datadir import data_dir
 
 
 @dataclass

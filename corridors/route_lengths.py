@@ -14,8 +14,8 @@ import yaml
 
 from corridors.catalog import Catalog, default_catalog_dir
 from corridors.diagnostics import InputError, Problem
+from corridors.network.lengths import RouteSection
 from corridors.safe_yaml import load_yaml
-from network.lengths import RouteSection
 
 #: The file's name in a catalog folder.
 ROUTE_LENGTHS_FILE = "route_lengths.yaml"

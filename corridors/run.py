@@ -35,7 +35,7 @@ def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], Non
     The networks are written as GeoPackage, and as GraphML too with ``graphml``.
     """
     from corridors.export import write_exports
-    from maps import MAP_KINDS, write_maps, write_static_maps
+    from corridors.maps import MAP_KINDS, write_maps, write_static_maps
 
     timings: dict[str, float] = {}
 

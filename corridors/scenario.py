@@ -44,11 +44,11 @@ import yaml
 from corridors.catalog import Catalog, RawCatalog, build_catalog, read_raw
 from corridors.cross_border import gate_change_problems
 from corridors.diagnostics import InputError, Problem
+from corridors.network.speeds import MODE_CLASSES
 from corridors.safe_yaml import MAX_DESCRIPTION, MAX_SCENARIO_BYTES, load_yaml
 from corridors.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
 from corridors.uncertainty_params import override_problems
 from corridors.validation import validate_raw
-from network.speeds import MODE_CLASSES
 
 log = logging.getLogger(__name__)
 

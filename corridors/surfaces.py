@@ -21,9 +21,9 @@ from affine import Affine
 
 from corridors.access import origins
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from corridors.layers.region import read_layer
+from corridors.network.schema import METRIC_CRS
 from corridors.population import Attachment, attach, point_times
-from layers.region import read_layer
-from network.schema import METRIC_CRS
 
 #: Cell size of the grid, degrees (about 2.2 km east-west and north-south at 21° N).
 CELL_DEG = 0.02

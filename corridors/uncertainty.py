@@ -28,12 +28,12 @@ import numpy as np
 import pandas as pd
 
 from corridors.catalog import Catalog
+from corridors.network.build import MasterNetwork
+from corridors.network.speeds import DIVIDED_MIN_LANES, SpeedTable, load_speed_table
 from corridors.timing import EVIDENCE_YEAR
 from corridors.trajectories import first_gain_years, years_metrics
 from corridors.uncertainty_params import RELATIVE_CLASSES, SPEED_CLASSES, UncertaintyParams
 from corridors.variants import VariantEngine, od_saving
-from network.build import MasterNetwork
-from network.speeds import DIVIDED_MIN_LANES, SpeedTable, load_speed_table
 
 __all__ = ["AttributionDraw", "Model", "SampleResult", "attribution_sample", "build_model",
            "draw_open_years", "draw_times", "run_sample", "summarise"]

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 
 from corridors.diagnostics import InputError, Problem
+from corridors.layers.datadir import data_dir
+from corridors.network.schema import RAIL_CLASSES, ROAD_CLASSES
 from corridors.safe_yaml import load_yaml
 from corridors.validation import PROJECT_KINDS, STATUSES
-from layers.datadir import data_dir
-from network.schema import RAIL_CLASSES, ROAD_CLASSES
 
 __all__ = ["DELAY_FIELDS", "SPEED_CLASSES", "DelaySpec", "UncertaintyParams",
            "load_uncertainty", "override_problems", "with_overrides"]

@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from corridors.catalog import RawCatalog, read_raw
 from corridors.diagnostics import Problem
+from corridors.layers.region import read_layer
 from corridors.timing import (
     HISTORIC_YEAR_MIN,
     YEAR_MAX,
@@ -24,7 +25,6 @@ from corridors.timing import (
     plan_open_year,
 )
 from corridors.timing import OPEN_YEAR_BASES as _OPEN_YEAR_BASES
-from layers.region import read_layer
 
 MODES = {"road", "rail", "waterway", "air", "dry_port"}
 PROJECT_KINDS = {"new", "upgrade", "widening", "study"}

@@ -27,8 +27,8 @@ from corridors.access import origins
 from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.catalog import Catalog
 from corridors.corridor_kpis import stop_nodes
-from network.build import MasterNetwork, tables_for_projects
-from network.schema import ROUTING_PROFILES
+from corridors.network.build import MasterNetwork, tables_for_projects
+from corridors.network.schema import ROUTING_PROFILES
 
 __all__ = ["VariantEngine", "VariantMetrics", "od_saving"]
 

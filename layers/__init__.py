@@ -1,8 +1,8 @@
 """Reading and writing geodata: the embedded regional dataset, OSM extracts, rasters, exports."""
 
-from layers.attribution import attribution_text, read_sources
-from layers.datadir import data_dir
-from layers.region import LAYERS, RASTERS, raster_path, read_layer
+from corridors.layers.attribution import attribution_text, read_sources
+from corridors.layers.datadir import data_dir
+from corridors.layers.region import LAYERS, RASTERS, raster_path, read_layer
 
 __all__ = [
     "LAYERS",

@@ -6,8 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 import yaml
-
-from layers.datadir import data_dir
+from corridors.layers.datadir import data_dir
 
 SOURCES_NAME = "sources.yaml"
 

@@ -49,10 +49,9 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from corridors.network.schema import METRIC_CRS
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, Polygon, box
-
-from network.schema import METRIC_CRS
 
 #: ``highway`` values kept: the classes that matter for regional planning.
 ROAD_HIGHWAYS: tuple[str, ...] = (

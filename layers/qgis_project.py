@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from corridors.layers.qml import QGIS_VERSION, style_elements
 from pyproj import CRS
-
-from layers.qml import QGIS_VERSION, style_elements
 
 #: ``geometry`` attribute of a vector ``<maplayer>`` by kind.
 GEOMETRY_NAMES = {"point": "Point", "line": "Line", "polygon": "Polygon", None: "No geometry"}

@@ -6,8 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
-
-from layers.datadir import data_dir
+from corridors.layers.datadir import data_dir
 
 #: Vector layers of ``data/region.gpkg`` and what each holds.
 LAYERS: dict[str, str] = {

@@ -26,12 +26,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from maps.corridor import make_corridor_map, select_corridor
-from maps.gate import make_gate_map, select_gate
-from maps.international import make_international_map
-from maps.plan import make_plan_map
-from maps.scenario import make_scenario_map, select_years
-from maps.static import STATIC_MAPS
+from corridors.maps.corridor import make_corridor_map, select_corridor
+from corridors.maps.gate import make_gate_map, select_gate
+from corridors.maps.international import make_international_map
+from corridors.maps.plan import make_plan_map
+from corridors.maps.scenario import make_scenario_map, select_years
+from corridors.maps.static import STATIC_MAPS
 
 MAP_KINDS: tuple[str, ...] = ("plan", "scenario", "gate", "corridor", "international")
 

@@ -12,15 +12,15 @@ from html import escape
 
 import folium
 import geopandas as gpd
+from corridors.maps.geo import collection, features
+from corridors.maps.network import add_network
+from corridors.maps.page import BIND_FEATURE, Page
+from corridors.maps.picker import Picker
+from corridors.maps.places import add_province_outline, popup_table
+from corridors.maps.style import CORRIDOR_COLOURS, CORRIDOR_KINDS, fmt, icon_svg, line_svg
 from shapely.geometry import Point
 
 from corridors.names import match_key
-from maps.geo import collection, features
-from maps.network import add_network
-from maps.page import BIND_FEATURE, Page
-from maps.picker import Picker
-from maps.places import add_province_outline, popup_table
-from maps.style import CORRIDOR_COLOURS, CORRIDOR_KINDS, fmt, icon_svg, line_svg
 
 #: Simplification tolerance of routes, degrees (about 100 m).
 ROUTE_TOLERANCE = 0.001

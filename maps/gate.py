@@ -11,14 +11,14 @@ from __future__ import annotations
 from html import escape
 
 import folium
+from corridors.maps.geo import collection, features
+from corridors.maps.network import add_network
+from corridors.maps.page import BIND_FEATURE, Page
+from corridors.maps.picker import Picker
+from corridors.maps.places import add_places, add_province_outline
+from corridors.maps.style import DESTINATIONS, ISO_COLOURS, box_svg, fmt, line_svg
 
 from corridors.names import match_key
-from maps.geo import collection, features
-from maps.network import add_network
-from maps.page import BIND_FEATURE, Page
-from maps.picker import Picker
-from maps.places import add_places, add_province_outline
-from maps.style import DESTINATIONS, ISO_COLOURS, box_svg, fmt, line_svg
 
 #: Simplification tolerance of isochrones, degrees (a cell of the 0.02° time grid, ~2 km), and
 #: the decimals kept (0.001° ≈ 100 m).

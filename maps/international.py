@@ -15,13 +15,12 @@ from html import escape
 import folium
 import geopandas as gpd
 import pandas as pd
-
-from maps.geo import collection, features
-from maps.network import add_network
-from maps.page import BIND_FEATURE, Page
-from maps.picker import Picker
-from maps.places import add_places, add_province_outline, popup_table
-from maps.style import FOREIGN_LAYER, fmt, icon_svg, line_svg
+from corridors.maps.geo import collection, features
+from corridors.maps.network import add_network
+from corridors.maps.page import BIND_FEATURE, Page
+from corridors.maps.picker import Picker
+from corridors.maps.places import add_places, add_province_outline, popup_table
+from corridors.maps.style import FOREIGN_LAYER, fmt, icon_svg, line_svg
 
 #: Route colours by mode of freight, and how each is named.
 ROUTE_COLOURS = {"road": "#d95f02", "rail": "#1b9e77"}

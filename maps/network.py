@@ -13,11 +13,10 @@ from __future__ import annotations
 from html import escape
 
 import folium
-
-from maps.geo import collection, features, undirected_edges
-from maps.page import BIND_FEATURE, Page
-from maps.style import FOREIGN_LAYER, FOREIGN_STYLE, NETWORK_LAYERS, fmt, line_svg
-from network.crossings import added_edges, foreign_edges
+from corridors.maps.geo import collection, features, undirected_edges
+from corridors.maps.page import BIND_FEATURE, Page
+from corridors.maps.style import FOREIGN_LAYER, FOREIGN_STYLE, NETWORK_LAYERS, fmt, line_svg
+from corridors.network.crossings import added_edges, foreign_edges
 
 #: Simplification tolerance of network lines, degrees (about 100 m).
 TOLERANCE = 0.001

@@ -15,10 +15,9 @@ from html import escape
 
 import folium
 from branca.element import Element, MacroElement
+from corridors.maps.assets import asset_versions, inline_assets, unescape_json, use_libraries
+from corridors.maps.style import PLAIN_BACKGROUND
 from folium.template import Template
-
-from maps.assets import asset_versions, inline_assets, unescape_json, use_libraries
-from maps.style import PLAIN_BACKGROUND
 
 #: The region's bounding box (south-west, north-east), degrees.
 REGION_BOUNDS = [[20.3, 102.1], [23.45, 107.6]]

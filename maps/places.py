@@ -5,11 +5,10 @@ from __future__ import annotations
 from html import escape
 
 import folium
-
-from layers import read_layer
-from maps.geo import collection, features
-from maps.page import BIND_FEATURE, Page
-from maps.style import (
+from corridors.layers import read_layer
+from corridors.maps.geo import collection, features
+from corridors.maps.page import BIND_FEATURE, Page
+from corridors.maps.style import (
     BORDER_STYLE,
     PLACE_KINDS,
     PROVINCE_OLD_STYLE,

@@ -6,12 +6,11 @@ from html import escape
 
 import folium
 import geopandas as gpd
-
-from maps.geo import collection, features
-from maps.network import add_network
-from maps.page import BIND_FEATURE, Page
-from maps.places import add_places, add_provinces, popup_table
-from maps.style import (
+from corridors.maps.geo import collection, features
+from corridors.maps.network import add_network
+from corridors.maps.page import BIND_FEATURE, Page
+from corridors.maps.places import add_places, add_provinces, popup_table
+from corridors.maps.style import (
     CORRIDOR_KINDS,
     MODE_COLOURS,
     MODE_LABELS,

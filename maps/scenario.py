@@ -12,15 +12,19 @@ from html import escape
 
 import folium
 import geopandas as gpd
-from folium.plugins import DualMap
-
-from layers import read_layer
-from maps.assets import use_libraries
-from maps.geo import collection, features
-from maps.network import add_network
-from maps.page import BIND_FEATURE, MapLabel, Page
-from maps.places import AREA_DECIMALS, AREA_TOLERANCE, add_places, add_province_outline, popup_table
-from maps.style import (
+from corridors.layers import read_layer
+from corridors.maps.assets import use_libraries
+from corridors.maps.geo import collection, features
+from corridors.maps.network import add_network
+from corridors.maps.page import BIND_FEATURE, MapLabel, Page
+from corridors.maps.places import (
+    AREA_DECIMALS,
+    AREA_TOLERANCE,
+    add_places,
+    add_province_outline,
+    popup_table,
+)
+from corridors.maps.style import (
     DESTINATIONS,
     box_svg,
     fmt,
@@ -28,6 +32,7 @@ from maps.style import (
     saving_bins_labels,
     saving_colour,
 )
+from folium.plugins import DualMap
 
 #: The destinations of the change layers.
 CHANGE_DESTINATIONS = ("ha_noi", "hai_phong_seaport")

@@ -12,17 +12,10 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import BoundaryNorm, ListedColormap
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import FancyArrow, Patch, Rectangle
-from shapely.geometry import Point
-
-from layers import read_layer
-from maps.geo import undirected_edges
-from maps.plan import mapped_projects, project_modes, unmapped_projects
-from maps.style import (
+from corridors.layers import read_layer
+from corridors.maps.geo import undirected_edges
+from corridors.maps.plan import mapped_projects, project_modes, unmapped_projects
+from corridors.maps.style import (
     MODE_COLOURS,
     MODE_LABELS,
     NETWORK_LAYERS,
@@ -32,7 +25,13 @@ from maps.style import (
     STATUS_LABELS,
     saving_bins_labels,
 )
-from network.crossings import added_edges
+from corridors.network.crossings import added_edges
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
+from shapely.geometry import Point
 
 #: The metric CRS of the static maps (UTM zone 48N, metres).
 CRS = "EPSG:32648"

@@ -27,12 +27,11 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
+from corridors.network.backbone import Backbone, both_directions, empty_columns
+from corridors.network.specs import Facility, LinkSpec
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
-
-from network.backbone import Backbone, both_directions, empty_columns
-from network.specs import Facility, LinkSpec
 
 #: A waypoint or facility farther than this from the road network (km) is not joined to it.
 MAX_JOIN_KM = 25.0

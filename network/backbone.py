@@ -20,14 +20,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from corridors.layers.region import read_layer
+from corridors.network.lengths import RouteSection, true_lengths
+from corridors.network.schema import EDGE_COLUMNS, METRIC_CRS
+from corridors.network.terrain import add_terrain
+from corridors.network.topology import node_lines
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
-
-from layers.region import read_layer
-from network.lengths import RouteSection, true_lengths
-from network.schema import EDGE_COLUMNS, METRIC_CRS
-from network.terrain import add_terrain
-from network.topology import node_lines
 
 #: Dangling road ends move onto another end or road within this distance (m).
 ROAD_SNAP_M = 1000.0
@@ -223,8 +222,8 @@ def backbone_from_osm(path: str | Path, *, bbox: tuple[float, float, float, floa
         If the file is missing, empty, corrupt, of an unsupported kind, holds no road, or does
         not cover the bbox/polygon.
     """
-    from layers.osm import metric_crs_for, read_osm
-    from network.from_osm import network_tables_from_osm
+    from corridors.layers.osm import metric_crs_for, read_osm
+    from corridors.network.from_osm import network_tables_from_osm
 
     data = read_osm(path, bbox=bbox, polygon=polygon)
     nodes, edges = network_tables_from_osm(data)

@@ -14,13 +14,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-
-from network.assemble import AssemblyReport, active_edges, assemble, projects_open_by
-from network.backbone import Backbone
-from network.specs import Facility, LinkSpec
-from network.speeds import SpeedTable, assign_speeds
-from network.terrain import add_terrain
-from network.urban import add_urban_share
+from corridors.network.assemble import AssemblyReport, active_edges, assemble, projects_open_by
+from corridors.network.backbone import Backbone
+from corridors.network.specs import Facility, LinkSpec
+from corridors.network.speeds import SpeedTable, assign_speeds
+from corridors.network.terrain import add_terrain
+from corridors.network.urban import add_urban_share
 
 
 @dataclass(frozen=True)

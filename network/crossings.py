@@ -41,10 +41,9 @@ from dataclasses import dataclass, field, replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from corridors.network.speeds import SpeedTable, assign_speeds, load_speed_table
 from pyproj import Geod
 from shapely.geometry import LineString
-
-from network.speeds import SpeedTable, assign_speeds, load_speed_table
 
 __all__ = ["Crossing", "ForeignLink", "ForeignNetwork", "ForeignPlace", "GaugeChange",
            "added_edges", "attach_foreign", "domestic_tables", "foreign_edges",

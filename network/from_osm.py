@@ -52,10 +52,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from corridors.layers.osm import ROAD_SNAP_M, OsmData, metric_crs_for
+from corridors.network.schema import EDGE_COLUMNS, NODE_COLUMNS
 from scipy.spatial import cKDTree
-
-from layers.osm import ROAD_SNAP_M, OsmData, metric_crs_for
-from network.schema import EDGE_COLUMNS, NODE_COLUMNS
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pyogrio
-
-from network.schema import EDGE_COLUMNS
+from corridors.network.schema import EDGE_COLUMNS
 
 
 def to_graph(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, **graph_attrs) -> nx.MultiDiGraph:

@@ -72,9 +72,8 @@ import numpy as np
 import pandas as pd
 import shapely
 import yaml
-
-from layers.datadir import data_dir
-from network.schema import (
+from corridors.layers.datadir import data_dir
+from corridors.network.schema import (
     MODES,
     PROFILES,
     RAIL_CLASSES,

@@ -106,11 +106,10 @@ import rasterio
 import rasterio.warp
 import shapely
 import shapely.ops
+from corridors.layers.region import raster_path
+from corridors.network.schema import METRIC_CRS, TERRAINS
 from rasterio.windows import Window
 from scipy import ndimage
-
-from layers.region import raster_path
-from network.schema import METRIC_CRS, TERRAINS
 
 #: Distance between samples along an edge, metres.
 SAMPLE_STEP_M = 250.0
@@ -698,7 +697,7 @@ def _confusion(ref: np.ndarray, got: np.ndarray) -> tuple[pd.DataFrame, float, f
 
 def _road_pieces(bounds: tuple[float, float, float, float], piece_km: float) -> gpd.GeoDataFrame:
     """Embedded roads inside ``bounds`` (lon/lat), cut into pieces of about ``piece_km``."""
-    from layers.region import read_layer
+    from corridors.layers.region import read_layer
 
     west, south, east, north = bounds
     roads = read_layer("roads").to_crs("EPSG:4326")

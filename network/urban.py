@@ -22,12 +22,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import rasterio
+from corridors.layers.region import raster_path
+from corridors.network.schema import METRIC_CRS
+from corridors.network.terrain import SAMPLE_STEP_M, sample_points
 from pyproj import Transformer
 from scipy import ndimage
-
-from layers.region import raster_path
-from network.schema import METRIC_CRS
-from network.terrain import SAMPLE_STEP_M, sample_points
 
 #: People per km² from which a 1 km pixel is built-up (UN degree of urbanisation, urban centre).
 URBAN_DENSITY_PER_KM2 = 1500.0

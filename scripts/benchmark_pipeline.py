@@ -152,12 +152,12 @@ def child_baselines(osm: str) -> dict:
     """Time networkx baselines against the pipeline on the 2030 network of the extract."""
     import networkx as nx
     import numpy as np
+    from corridors.network.graph import to_graph
+    from corridors.network.routing import Router
 
     from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
     from corridors.build import build_network
     from corridors.criticality import critical_links
-    from network.graph import to_graph
-    from network.routing import Router
 
     result = build_network(YEAR, osm=osm)
     t = result.tables

@@ -41,11 +41,11 @@ if str(REPO) not in sys.path:
 import geopandas as gpd  # noqa: E402
 import networkx as nx  # noqa: E402
 import pandas as pd  # noqa: E402
+from corridors.network.routing import Router  # noqa: E402
+from corridors.network.schema import ROUTING_PROFILES  # noqa: E402
 
 from corridors.analysis_network import AnalysisNetwork  # noqa: E402
 from corridors.build import build_network  # noqa: E402
-from network.routing import Router  # noqa: E402
-from network.schema import ROUTING_PROFILES  # noqa: E402
 
 #: Synthetic graphs: target number of directed edges.
 SYNTHETIC_EDGES = (10_000, 100_000, 1_000_000)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from corridors.network.speeds import default_speeds_path, load_speed_table
 
 from corridors import calibration as cal
 from corridors.check_times import (
@@ -30,7 +31,6 @@ from corridors.check_times import (
     published_range,
     read_observations,
 )
-from network.speeds import default_speeds_path, load_speed_table
 
 MAX_ROUNDS = 6
 #: Stop when no parameter moves by more than this share between rounds.

@@ -30,9 +30,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from corridors.layers.datadir import data_dir  # noqa: E402
+from corridors.layers.region import read_layer  # noqa: E402
+
 from corridors.placement import GateCheck, check_places  # noqa: E402
-from layers.datadir import data_dir  # noqa: E402
-from layers.region import read_layer  # noqa: E402
 
 DEFAULT_TOLERANCE_M = 50.0
 DEFAULT_MAX_BORDER_M = 2000.0

@@ -6,6 +6,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from corridors.network.assemble import AssemblyReport
+from corridors.network.build import MasterNetwork, tables_for_year
 from shapely.geometry import LineString
 
 from corridors.access import gate_access, gate_matrix
@@ -14,8 +16,6 @@ from corridors.attribution import attribute_projects
 from corridors.catalog import Catalog, Corridor, Place, Waypoint
 from corridors.compare import compare_corridors, compare_gates, compare_od
 from corridors.corridor_kpis import corridor_kpis
-from network.assemble import AssemblyReport
-from network.build import MasterNetwork, tables_for_year
 
 # A line of places 0.5 degree apart (about 52 km) along latitude 21:
 #   gate(0) -- capital(1) -- dry port(2) -- Hà Nội(3) -- seaport(4)

@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 import shapely
 from click.testing import CliRunner
+from corridors.network.backbone import Backbone
 
 from corridors import cache
 from corridors.build import _backbone_key, load_backbone
 from corridors.catalog import load_catalog
 from corridors.cli import main
 from corridors.route_lengths import read_route_sections
-from network.backbone import Backbone
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from corridors.network.speeds import default_speeds_path, load_speed_table
 
 from corridors import calibration as cal
-from network.speeds import default_speeds_path, load_speed_table
 
 
 def _route(km_by_class_terrain, urban=0.0):

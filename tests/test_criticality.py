@@ -12,14 +12,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from corridors.network.assemble import AssemblyReport
+from corridors.network.build import NetworkTables
+from corridors.network.routing import Router
 from shapely.geometry import LineString
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.catalog import Catalog, Place
 from corridors.criticality import COLUMNS, critical_links, criticality_summary
-from network.assemble import AssemblyReport
-from network.build import NetworkTables
-from network.routing import Router
 
 GATE, HN = "gate_test", "city_ha_noi"
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from corridors.network.crossings import route_border_summary
+from corridors.network.speeds import load_speed_table
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.build import build_networks
@@ -17,8 +19,6 @@ from corridors.cross_border import load_cross_border
 from corridors.diagnostics import InputError
 from corridors.international import international_od, route_international
 from corridors.scenario import apply_scenario, read_scenario
-from network.crossings import route_border_summary
-from network.speeds import load_speed_table
 
 
 @pytest.fixture(scope="module")

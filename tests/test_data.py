@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 import rasterio
-
-from layers import LAYERS, RASTERS, attribution_text, raster_path, read_layer, read_sources
+from corridors.layers import (
+    LAYERS,
+    RASTERS,
+    attribution_text,
+    raster_path,
+    read_layer,
+    read_sources,
+)
 
 
 def test_every_layer_loads_in_wgs84_and_is_registered():

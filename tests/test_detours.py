@@ -9,6 +9,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from corridors.network.assemble import AssemblyReport
+from corridors.network.build import NetworkTables
+from corridors.network.specs import LinkSpec
 from shapely.geometry import LineString
 
 from corridors import detours
@@ -16,9 +19,6 @@ from corridors.build import build_network
 from corridors.catalog import Catalog, Place
 from corridors.detours import great_circle_km, routing_checks
 from corridors.quality import quality_markdown
-from network.assemble import AssemblyReport
-from network.build import NetworkTables
-from network.specs import LinkSpec
 
 
 # -- helpers ---------------------------------------------------------------------------------------

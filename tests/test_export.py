@@ -21,14 +21,14 @@ import pyogrio
 import pytest
 import rasterio
 from click.testing import CliRunner
+from corridors.layers.gpkg_styles import STYLE_COLUMNS
+from corridors.layers.rasters import NODATA
 from pyproj import CRS
 
 from corridors import export as export_mod
 from corridors.cli import main
 from corridors.export import write_exports
 from corridors.results import compute_results
-from layers.gpkg_styles import STYLE_COLUMNS
-from layers.rasters import NODATA
 
 QGIS_PYTHON = "/usr/bin/python3"
 CATEGORISED = {"nodes_2025", "nodes_2030", "edges_2025", "edges_2030", "projects",

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pytest
+from corridors.network.lengths import (
+    MAX_FACTOR,
+    MIN_FACTOR,
+    RouteSection,
+    fit_circuity,
+    true_lengths,
+)
+from corridors.network.topology import node_lines
 from shapely.geometry import LineString
 
 from corridors.build import load_backbone
-from network.lengths import MAX_FACTOR, MIN_FACTOR, RouteSection, fit_circuity, true_lengths
-from network.topology import node_lines
 
 DEG_KM = 111.32  # km per degree of longitude at the equator, roughly, for hand-made lines
 

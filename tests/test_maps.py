@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from corridors.layers import read_layer
+from corridors.maps import MAP_KINDS, build_map, write_maps, write_static_maps
+from corridors.maps.assets import external_references
+from corridors.maps.corridor import select_corridor
+from corridors.maps.gate import select_gate
+from corridors.maps.scenario import select_years
+from corridors.network.crossings import added_edges, foreign_edges
 
 from corridors.results import compute_results
-from layers import read_layer
-from maps import MAP_KINDS, build_map, write_maps, write_static_maps
-from maps.assets import external_references
-from maps.corridor import select_corridor
-from maps.gate import select_gate
-from maps.scenario import select_years
-from network.crossings import added_edges, foreign_edges
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -185,7 +185,7 @@ def _check_layers(opened: Opened, expected: dict[str, int]) -> dict:
 
 # -- what the run says each map must hold --------------------------------------------------------
 def _links(results, year, mode, classes) -> int:
-    from maps.geo import undirected_edges
+    from corridors.maps.geo import undirected_edges
 
     e = results.builds[year].tables.edges
     # Vietnam's network: what lies across the border has a layer of its own
@@ -373,7 +373,7 @@ def test_corridor_map_in_browser(results, written, browser, tmp_path):
 
 
 def test_international_map_in_browser(results, written, browser, tmp_path):
-    from maps.international import drawn_routes
+    from corridors.maps.international import drawn_routes
 
     od = results.analyses.tables["international_od"]
     html = written["international.html"].read_text(encoding="utf-8")

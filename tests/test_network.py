@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+from corridors.network.crossings import added_edges, foreign_edges
+from corridors.network.graph import to_graph
+from corridors.network.speeds import load_speed_table
 
 from corridors.build import build_network
-from network.crossings import added_edges, foreign_edges
-from network.graph import to_graph
-from network.speeds import load_speed_table
 
 
 @pytest.fixture(scope="module")

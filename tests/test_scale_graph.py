@@ -8,10 +8,10 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 from click.testing import CliRunner
+from corridors.network.graph import to_graph
 
 from corridors.build import build_network
 from corridors.cli import main
-from network.graph import to_graph
 
 
 def _row_by_row(nodes, edges):

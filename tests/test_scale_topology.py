@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 import shapely
 import shapely.ops
+from corridors.network.topology import NODE_GRID_M, _bridge, _key, _node_at
 from shapely.geometry import LineString
-
-from network.topology import NODE_GRID_M, _bridge, _key, _node_at
 
 
 def _bridge_by_scan(lines, cuts, tolerance_m):

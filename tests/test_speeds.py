@@ -10,16 +10,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import yaml
-from shapely.geometry import LineString
-
-from network.schema import ROAD_CLASSES, TERRAINS
-from network.speeds import (
+from corridors.network.schema import ROAD_CLASSES, TERRAINS
+from corridors.network.speeds import (
     SpeedTableError,
     assign_speeds,
     default_speeds_path,
     load_speed_table,
     speed_summary,
 )
+from shapely.geometry import LineString
 
 #: The figures the mechanics below are worked out with: the shipped table before calibration
 #: (scripts/calibrate_speeds.py refits the car figures; test_calibrated_figures_are_plausible

@@ -11,11 +11,9 @@ import numpy as np
 import pytest
 import rasterio
 from affine import Affine
-from shapely.geometry import LineString, MultiLineString
-
-from layers.region import raster_path
-from network import terrain
-from network.terrain import (
+from corridors.layers.region import raster_path
+from corridors.network import terrain
+from corridors.network.terrain import (
     DEFAULT_THRESHOLDS,
     TerrainThresholds,
     add_terrain,
@@ -25,6 +23,7 @@ from network.terrain import (
     sample_points,
     terrain_details,
 )
+from shapely.geometry import LineString, MultiLineString
 
 #: 3 arc-seconds, the SRTM3 pixel.
 PX = 1 / 1200

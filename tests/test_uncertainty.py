@@ -42,7 +42,7 @@ def test_shipped_parameters_have_provenance():
 
 
 def test_a_figure_without_provenance_is_refused(tmp_path):
-    from layers.datadir import data_dir
+    from corridors.layers.datadir import data_dir
 
     text = (data_dir() / "uncertainty.yaml").read_text(encoding="utf-8")
     bad = text.replace("gain_threshold_h:\n  value: 0.25\n  assumption: true\n",

@@ -6,11 +6,10 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
+from corridors.network.speeds import assign_speeds, load_speed_table
+from corridors.network.urban import urban_centres, urban_share
 from rasterio.transform import from_origin
 from shapely.geometry import LineString
-
-from network.speeds import assign_speeds, load_speed_table
-from network.urban import urban_centres, urban_share
 
 
 def _grid(tmp_path, people):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from corridors.network.build import tables_for_projects
 
 from corridors.analysis_network import AnalysisNetwork
 from corridors.attribution import variant_metrics
 from corridors.build import build_networks
 from corridors.variants import VariantEngine, od_saving
-from network.build import tables_for_projects
 
 
 @pytest.fixture(scope="module")
