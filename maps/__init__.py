@@ -1,6 +1,6 @@
 """Interactive (folium) and static maps of plans, scenarios, gates and corridors.
 
-Every map reads one :class:`corridors.results.RunResults`:
+Every map reads one :class:`corridors.analysis.results.RunResults`:
 
 =================  ============================================================================
 ``plan``           the network by mode and class, the catalog's projects by mode and status with
@@ -45,7 +45,7 @@ def build_map(results, kind: str, *, offline: bool = True, tiles: bool | None = 
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     kind : str
         One of :data:`MAP_KINDS`.
     offline : bool
@@ -96,7 +96,7 @@ def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: b
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     out_dir : str or pathlib.Path
         Output folder (created).
     kinds : iterable of str
@@ -126,7 +126,7 @@ def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: b
     unknown = [k for k in kinds if k not in MAP_KINDS]
     if unknown:
         raise ValueError(f"unknown map kind {unknown[0]!r}; valid kinds: {', '.join(MAP_KINDS)}")
-    from corridors.outputs import write_files
+    from corridors.core.outputs import write_files
 
     names = [f"{k}.html" for k in kinds]
     _targets(Path(out_dir), names, force)  # refuse before the maps are built
@@ -148,7 +148,7 @@ def write_static_maps(results, out_dir, *, force: bool = False) -> list[Path]:
     FileExistsError
         If a file exists and ``force`` is false.
     """
-    from corridors.outputs import write_files
+    from corridors.core.outputs import write_files
 
     names = list(STATIC_MAPS)
     _targets(Path(out_dir), names, force)

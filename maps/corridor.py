@@ -20,7 +20,7 @@ from corridors.maps.places import add_province_outline, popup_table
 from corridors.maps.style import CORRIDOR_COLOURS, CORRIDOR_KINDS, fmt, icon_svg, line_svg
 from shapely.geometry import Point
 
-from corridors.names import match_key
+from corridors.core.names import match_key
 
 #: Simplification tolerance of routes, degrees (about 100 m).
 ROUTE_TOLERANCE = 0.001
@@ -144,7 +144,7 @@ def make_corridor_map(results, *, corridor: str | None = None, offline: bool = T
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     corridor : str, optional
         The corridor shown first (id or name); default: all corridors.
     offline : bool

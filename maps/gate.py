@@ -18,7 +18,7 @@ from corridors.maps.picker import Picker
 from corridors.maps.places import add_places, add_province_outline
 from corridors.maps.style import DESTINATIONS, ISO_COLOURS, box_svg, fmt, line_svg
 
-from corridors.names import match_key
+from corridors.core.names import match_key
 
 #: Simplification tolerance of isochrones, degrees (a cell of the 0.02° time grid, ~2 km), and
 #: the decimals kept (0.001° ≈ 100 m).
@@ -161,7 +161,7 @@ def make_gate_map(results, *, gate: str | None = None, offline: bool = True,
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     gate : str, optional
         The gate or BGEZ shown first (id or name); default: the first of the run.
     offline : bool

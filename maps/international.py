@@ -1,6 +1,7 @@
 """The international map: routes from Kunming, Nanning, Dongxing and Oudomxay across the border.
 
-Draws the run's ``international_od`` table (:mod:`corridors.international`): the fastest road
+Draws the run's ``international_od`` table (:mod:`corridors.analysis.international`): the fastest
+road
 freight (truck) and rail freight route of every foreign origin to Hà Nội, the Hải Phòng and Cái
 Lân seaports and each BGEZ, year A dashed and year B solid, coloured by mode. A select box (or a
 click on an origin, or ``#origin=<id>`` in the address) shows one origin's routes and its table
@@ -146,7 +147,7 @@ def make_international_map(results, *, origin: str | None = None, offline: bool 
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     origin : str, optional
         The foreign origin shown first (id); default: all origins.
     offline : bool

@@ -135,7 +135,7 @@ class Page:
 
     Attributes
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
         The run the map shows.
     title : str
         The map's title.

@@ -64,7 +64,7 @@ def add_places(page: Page, m: folium.Map, catalog, kinds: tuple[str, ...] | None
     ----------
     page : Page
     m : folium.Map
-    catalog : corridors.catalog.Catalog
+    catalog : corridors.catalog.model.Catalog
     kinds : tuple of str, optional
         Kinds to draw (default: every kind of :data:`maps.style.PLACE_KINDS`).
     popups : dict, optional

@@ -32,7 +32,7 @@ def project_popup(p) -> str:
 
     Parameters
     ----------
-    p : corridors.catalog.Project
+    p : corridors.catalog.model.Project
     """
     plan = p.plan or {}
     year = f"{p.open_year}"
@@ -162,7 +162,7 @@ def make_plan_map(results, *, offline: bool = True, tiles: bool | None = None
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     offline : bool
         Embed the map libraries (no CDN).
     tiles : bool, optional

@@ -43,7 +43,7 @@ def select_years(results, years=None) -> tuple[int, int]:
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     years : (int, int), optional
         Default: the run's years.
 
@@ -139,7 +139,7 @@ def make_scenario_map(results, *, years=None, offline: bool = True, tiles: bool 
 
     Parameters
     ----------
-    results : corridors.results.RunResults
+    results : corridors.analysis.results.RunResults
     years : (int, int), optional
         The years of the left and right maps (default: the run's).
     offline : bool

@@ -319,7 +319,7 @@ def load_speed_table(path: str | Path | None = None) -> SpeedTable:
     path = Path(path) if path is not None else default_speeds_path()
     if not path.exists():
         raise FileNotFoundError(f"speed table not found: {path}")
-    from corridors.safe_yaml import YamlInputError, load_yaml  # the one safe YAML reader
+    from corridors.core.safe_yaml import YamlInputError, load_yaml  # the one safe YAML reader
 
     try:
         doc = load_yaml(path, what=str(path))

@@ -15,7 +15,8 @@ the peak): building the networkx graph row by row (``add_edge`` per edge) agains
 (``single_source_dijkstra_path_length`` per gate, on a DiGraph built for it) against the
 :class:`network.routing.Router`; and one link closure re-routed with networkx (edge removed,
 Dijkstra to the destination) against the mean closure of
-:func:`corridors.criticality.critical_links`. Each is printed as a ratio networkx / pipeline.
+:func:`corridors.analysis.criticality.critical_links`. Each is printed as a ratio networkx /
+pipeline.
 
 The last line is ``run_s=<s> peak_gb=<GB> edges=<n>``: the wall time and the peak RSS of
 ``corridors run --osm``, and the edges of the 2030 network ``corridors build`` reports.
@@ -69,7 +70,7 @@ def _wrap(module, name: str, label: str, timings: dict[str, float]) -> None:
 
 def _instrument(timings: dict[str, float]) -> None:
     """Time the steps of a build (whatever version of the pipeline is imported)."""
-    import corridors.build as cb
+    import corridors.build.pipeline as cb
 
     _wrap(cb, "load_backbone", "backbone (cached)", timings)
     _wrap(cb, "build_master", "master (assemble, terrain, speeds)", timings)
@@ -81,7 +82,7 @@ def _instrument(timings: dict[str, float]) -> None:
 
 def child_read(osm: str) -> dict:
     """Read the extract into the (empty) backbone cache; return the time taken."""
-    from corridors.build import load_backbone
+    from corridors.build.pipeline import load_backbone
 
     t0 = time.perf_counter()
     backbone = load_backbone(osm)
@@ -90,11 +91,11 @@ def child_read(osm: str) -> dict:
 
 def child_build(osm: str, out: str) -> dict:
     """Run ``corridors build --year 2030 --osm OSM`` in-process; return timings and edges."""
-    from corridors.cli import main
+    from corridors.app.cli import main
 
     timings: dict[str, float] = {}
     _instrument(timings)
-    import corridors.build as cb
+    import corridors.build.pipeline as cb
 
     edges: list[int] = []
     write = cb.write_network
@@ -112,7 +113,7 @@ def child_build(osm: str, out: str) -> dict:
 
 def child_run(osm: str, out: str) -> dict:
     """Run ``corridors run --osm OSM`` in-process; return timings (ours and run.json's)."""
-    from corridors.cli import main
+    from corridors.app.cli import main
 
     timings: dict[str, float] = {}
     _instrument(timings)
@@ -155,9 +156,9 @@ def child_baselines(osm: str) -> dict:
     from corridors.network.graph import to_graph
     from corridors.network.routing import Router
 
-    from corridors.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
-    from corridors.build import build_network
-    from corridors.criticality import critical_links
+    from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+    from corridors.analysis.criticality import critical_links
+    from corridors.build.pipeline import build_network
 
     result = build_network(YEAR, osm=osm)
     t = result.tables

@@ -14,12 +14,12 @@ from __future__ import annotations
 import argparse
 import time
 
-from corridors.build import build_networks
-from corridors.distributed import Batch, dask_client, run_batches
-from corridors.trajectories import year_range
-from corridors.uncertainty import attribution_sample, build_model, run_sample
-from corridors.uncertainty_params import load_uncertainty
-from corridors.variants import VariantEngine
+from corridors.analysis.distributed import Batch, dask_client, run_batches
+from corridors.analysis.trajectories import year_range
+from corridors.analysis.uncertainty import attribution_sample, build_model, run_sample
+from corridors.analysis.variants import VariantEngine
+from corridors.build.pipeline import build_networks
+from corridors.catalog.uncertainty_params import load_uncertainty
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ Usage::
     python scripts/calibrate_speeds.py [--observations CSV] [--write]
 
 Routes every timed row of the observations (default: the shipped data/facts/travel_times.csv)
-on the network of its year, fits the parameters of :mod:`corridors.calibration` (operating
+on the network of its year, fits the parameters of :mod:`corridors.build.calibration` (operating
 factors of ordinary roads by terrain, of expressways and of connectors; urban speeds; old-line
 rail speed) by bounded weighted least squares, reroutes with the new speeds and refits until the
 parameters settle. Prints the parameters before and after, each row's published, modelled and
@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 from corridors.network.speeds import default_speeds_path, load_speed_table
 
-from corridors import calibration as cal
-from corridors.check_times import (
+from corridors.analysis.check_times import (
     default_observations_path,
     model_observations,
     published_range,
     read_observations,
 )
+from corridors.build.pipeline import calibration as cal
 
 MAX_ROUNDS = 6
 #: Stop when no parameter moves by more than this share between rounds.

@@ -1,7 +1,8 @@
 """Recompute and check the border gates of ``data/catalog/places.yaml``.
 
 Every place with ``location_method`` ``border_road_end`` or ``border_nearest_anchor`` is placed
-again by :mod:`corridors.placement` on the embedded ``border`` and ``roads`` layers, and every
+again by :mod:`corridors.catalog.placement` on the embedded ``border`` and ``roads`` layers, and
+every
 border gate's distance to the border line of its neighbour is measured. The table shows::
 
     id  method  computed lat/lon  catalog lat/lon  difference (m)  distance to border (m)
@@ -33,7 +34,7 @@ if str(REPO) not in sys.path:
 from corridors.layers.datadir import data_dir  # noqa: E402
 from corridors.layers.region import read_layer  # noqa: E402
 
-from corridors.placement import GateCheck, check_places  # noqa: E402
+from corridors.catalog.placement import GateCheck, check_places  # noqa: E402
 
 DEFAULT_TOLERANCE_M = 50.0
 DEFAULT_MAX_BORDER_M = 2000.0

@@ -31,7 +31,7 @@ from rasterio.shutil import copy as rio_copy
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from corridors.names import ascii_name  # noqa: E402
+from corridors.core.names import ascii_name  # noqa: E402
 
 DEFAULT_SHARED = REPO.parent / "shared" / "data"
 #: Files of the facts folder (a sibling of the raw data folder) shipped whole, into data/facts/.

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from corridors.catalog import CATALOG_FILES, default_catalog_dir
+from corridors.catalog.model import CATALOG_FILES, default_catalog_dir
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from corridors.cli import main
+from corridors.app.cli import main
 
 
 def run(*args):

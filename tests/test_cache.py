@@ -1,4 +1,5 @@
-"""The backbone cache (corridors.cache): exact round trips, broken and crafted entries, concurrent
+"""The backbone cache (corridors.build.cache): exact round trips, broken and crafted entries,
+concurrent
 writers, the size bound, and ``corridors cache info|clear``."""
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ import shapely
 from click.testing import CliRunner
 from corridors.network.backbone import Backbone
 
-from corridors import cache
-from corridors.build import _backbone_key, load_backbone
-from corridors.catalog import load_catalog
-from corridors.cli import main
-from corridors.route_lengths import read_route_sections
+from corridors.app.cli import main
+from corridors.build.pipeline import _backbone_key, cache, load_backbone
+from corridors.catalog.model import load_catalog
+from corridors.catalog.route_lengths import read_route_sections
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def tiny(tag: str = "x") -> Backbone:
 
 def warnings_of(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records
-            if r.name == "corridors.cache" and r.levelno == logging.WARNING]
+            if r.name == "corridors.build.cache" and r.levelno == logging.WARNING]
 
 
 def test_round_trip_equals_a_fresh_build(folder, fresh, embedded_key):
@@ -154,7 +154,7 @@ def test_a_broken_entry_warns_once_and_is_rebuilt(folder, caplog, damage, proble
 
     cache.fetch_backbone("k", build, folder=folder)
     damage(cache.entry_path(folder, "k"))
-    caplog.set_level(logging.WARNING, logger="corridors.cache")
+    caplog.set_level(logging.WARNING, logger="corridors.build.cache")
     assert_same(bb, cache.fetch_backbone("k", build, folder=folder))
     (message,) = warnings_of(caplog)
     assert "backbone-k" in message and problem in message
@@ -176,7 +176,7 @@ def test_a_crafted_pickle_never_runs(folder, fresh, embedded_key, tmp_path, capl
     # ... and in place of a table of an entry: a size mismatch, rebuilt
     entry = cache.entry_path(folder, embedded_key)
     (entry / "nodes.parquet").write_bytes(crafted)
-    caplog.set_level(logging.WARNING, logger="corridors.cache")
+    caplog.set_level(logging.WARNING, logger="corridors.build.cache")
     assert_same(fresh, load_backbone())
     assert len(warnings_of(caplog)) == 1 and "nodes.parquet has" in warnings_of(caplog)[0]
     # ... and with a manifest that vouches for it: unreadable as Parquet, rebuilt
@@ -194,7 +194,7 @@ def test_a_crafted_pickle_never_runs(folder, fresh, embedded_key, tmp_path, capl
 def test_no_cache_rebuilds_and_replaces_the_entry(folder, caplog):
     cache.fetch_backbone("k", tiny, folder=folder)
     _flip_a_byte(cache.entry_path(folder, "k"))
-    caplog.set_level(logging.WARNING, logger="corridors.cache")
+    caplog.set_level(logging.WARNING, logger="corridors.build.cache")
     cache.fetch_backbone("k", tiny, refresh=True, folder=folder)
     assert not warnings_of(caplog)
     assert_same(tiny(), cache.read_backbone(folder, "k"))

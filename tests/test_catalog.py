@@ -6,8 +6,8 @@ from collections import Counter
 
 import pytest
 
-from corridors.catalog import load_catalog
-from corridors.validation import GATE_MAX_BORDER_KM, geography, to_metric
+from corridors.catalog.model import load_catalog
+from corridors.catalog.validation import GATE_MAX_BORDER_KM, geography, to_metric
 
 
 @pytest.fixture(scope="module")

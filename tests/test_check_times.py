@@ -1,4 +1,5 @@
-"""corridors.check_times: validation of the published times, routing per year, the command."""
+"""corridors.analysis.check_times: validation of the published times, routing per year, the
+command."""
 
 from __future__ import annotations
 
@@ -9,8 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from corridors.catalog import load_catalog
-from corridors.check_times import (
+from corridors.analysis.check_times import (
     COLUMNS,
     bus_time_factor,
     check_times,
@@ -19,8 +19,9 @@ from corridors.check_times import (
     resolve_place,
     summary,
 )
-from corridors.cli import main
-from corridors.diagnostics import InputError
+from corridors.app.cli import main
+from corridors.catalog.model import load_catalog
+from corridors.core.diagnostics import InputError
 
 HEADER = ",".join(COLUMNS)
 

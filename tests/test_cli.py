@@ -6,7 +6,7 @@ import json
 
 from click.testing import CliRunner
 
-from corridors.cli import main
+from corridors.app.cli import main
 from tests.conftest import edit_entry
 
 

@@ -1,4 +1,4 @@
-"""Criticality of road links for gate access (corridors.criticality).
+"""Criticality of road links for gate access (corridors.analysis.criticality).
 
 Small networks in the canonical schema, with answers worked out by hand; a brute-force check
 (close every link, rebuild the router) on a random grid; and the embedded 2025 network.
@@ -17,9 +17,9 @@ from corridors.network.build import NetworkTables
 from corridors.network.routing import Router
 from shapely.geometry import LineString
 
-from corridors.analysis_network import AnalysisNetwork
-from corridors.catalog import Catalog, Place
-from corridors.criticality import COLUMNS, critical_links, criticality_summary
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.analysis.criticality import COLUMNS, critical_links, criticality_summary
+from corridors.catalog.model import Catalog, Place
 
 GATE, HN = "gate_test", "city_ha_noi"
 
@@ -286,7 +286,7 @@ def test_pruned_searches_agree_with_brute_force_on_random_graphs(seed):
 def test_bridges_equal_networkx_on_random_multigraphs(seed):
     import networkx as nx
 
-    from corridors.criticality import _bridges
+    from corridors.analysis.criticality import _bridges
 
     rng = np.random.default_rng(seed)
     n = 60
@@ -336,7 +336,7 @@ def test_summary_counts_gates_and_delays():
 # -- the embedded 2025 network ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def table25():
-    from corridors.build import build_network
+    from corridors.build.pipeline import build_network
 
     r = build_network(2025)
     # Vietnam's network, as the run uses it: no detour through China or Laos

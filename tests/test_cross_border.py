@@ -11,14 +11,14 @@ from click.testing import CliRunner
 from corridors.network.crossings import route_border_summary
 from corridors.network.speeds import load_speed_table
 
-from corridors.analysis_network import AnalysisNetwork
-from corridors.build import build_networks
-from corridors.catalog import load_catalog
-from corridors.cli import main
-from corridors.cross_border import load_cross_border
-from corridors.diagnostics import InputError
-from corridors.international import international_od, route_international
-from corridors.scenario import apply_scenario, read_scenario
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.analysis.international import international_od, route_international
+from corridors.app.cli import main
+from corridors.build.pipeline import build_networks
+from corridors.catalog.cross_border import load_cross_border
+from corridors.catalog.model import load_catalog
+from corridors.catalog.scenario import apply_scenario, read_scenario
+from corridors.core.diagnostics import InputError
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_international_od_table(built):
 
 def test_domestic_routes_unchanged_by_foreign_links(built):
     """A route that involves no foreign link is the same with or without the other side."""
-    import corridors.cross_border as cb
+    import corridors.catalog.cross_border as cb
 
     net = _net(built, 2025)
     orig = cb.attach_cross_border

@@ -1,4 +1,5 @@
-"""The routing checks of the quality report (corridors.detours) on small networks drawn by hand,
+"""The routing checks of the quality report (corridors.build.detours) on small networks drawn by
+hand,
 and on the embedded default network."""
 
 from __future__ import annotations
@@ -14,11 +15,10 @@ from corridors.network.build import NetworkTables
 from corridors.network.specs import LinkSpec
 from shapely.geometry import LineString
 
-from corridors import detours
-from corridors.build import build_network
-from corridors.catalog import Catalog, Place
-from corridors.detours import great_circle_km, routing_checks
-from corridors.quality import quality_markdown
+from corridors.build.detours import great_circle_km, routing_checks
+from corridors.build.pipeline import build_network, detours
+from corridors.build.quality import quality_markdown
+from corridors.catalog.model import Catalog, Place
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridors.build import build_networks
-from corridors.distributed import Batch, dask_client, run_batches
-from corridors.scenario import BASE
-from corridors.trajectories import year_range
-from corridors.uncertainty import attribution_sample, build_model, run_sample
-from corridors.uncertainty_params import load_uncertainty
-from corridors.uncertainty_run import simulate_all
-from corridors.variants import VariantEngine
+from corridors.analysis.distributed import Batch, dask_client, run_batches
+from corridors.analysis.trajectories import year_range
+from corridors.analysis.uncertainty import attribution_sample, build_model, run_sample
+from corridors.analysis.variants import VariantEngine
+from corridors.app.uncertainty_run import simulate_all
+from corridors.build.pipeline import build_networks
+from corridors.catalog.scenario import BASE
+from corridors.catalog.uncertainty_params import load_uncertainty
 
 
 @pytest.fixture(scope="module")

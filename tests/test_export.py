@@ -21,14 +21,14 @@ import pyogrio
 import pytest
 import rasterio
 from click.testing import CliRunner
-from corridors.layers.gpkg_styles import STYLE_COLUMNS
 from corridors.layers.rasters import NODATA
 from pyproj import CRS
 
-from corridors import export as export_mod
-from corridors.cli import main
-from corridors.export import write_exports
-from corridors.results import compute_results
+from corridors.analysis.results import compute_results
+from corridors.app.cli import main
+from corridors.core.outputs import export as export_mod
+from corridors.outputs.export import write_exports
+from corridors.outputs.gpkg_styles import STYLE_COLUMNS
 
 QGIS_PYTHON = "/usr/bin/python3"
 CATEGORISED = {"nodes_2025", "nodes_2030", "edges_2025", "edges_2030", "projects",
@@ -384,7 +384,7 @@ def cli_results(results, monkeypatch):
         calls.append((tuple(years), kwargs))
         return results
 
-    monkeypatch.setattr("corridors.results.compute_results", fake)
+    monkeypatch.setattr("corridors.analysis.results.compute_results", fake)
     return calls
 
 

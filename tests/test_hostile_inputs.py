@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from corridors.build import build_network
-from corridors.cli import main
-from corridors.diagnostics import InputError
-from corridors.scenario import apply_scenario, read_scenario
+from corridors.app.cli import main
+from corridors.build.pipeline import build_network
+from corridors.catalog.scenario import apply_scenario, read_scenario
+from corridors.core.diagnostics import InputError
 
 TINY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6">
@@ -184,7 +184,7 @@ def test_script_in_description_is_escaped_everywhere(tmp_path, monkeypatch):
     seen, raw = [], []
     for p, text in _texts(tmp_path / "out"):
         seen.append(p.name)
-        # run.json (corridors/run.py) holds the description as JSON data, not markup
+        # run.json (corridors/app/run.py) holds the description as JSON data, not markup
         if "<script>alert(1)" in text and p.name != "run.json":
             raw.append(str(p.relative_to(tmp_path)))
     assert not raw, raw

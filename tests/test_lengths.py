@@ -14,7 +14,7 @@ from corridors.network.lengths import (
 from corridors.network.topology import node_lines
 from shapely.geometry import LineString
 
-from corridors.build import load_backbone
+from corridors.build.pipeline import load_backbone
 
 DEG_KM = 111.32  # km per degree of longitude at the equator, roughly, for hand-made lines
 

@@ -31,7 +31,7 @@ from corridors.maps.gate import select_gate
 from corridors.maps.scenario import select_years
 from corridors.network.crossings import added_edges, foreign_edges
 
-from corridors.results import compute_results
+from corridors.analysis.results import compute_results
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -532,10 +532,10 @@ def test_unknown_gate_corridor_year_list_the_valid_names(results, tmp_path):
 
 def test_cli_writes_five_maps_and_two_pngs(results, tmp_path, monkeypatch):
     """``corridors map --out DIR`` on the embedded default (the run is reused, not recomputed)."""
-    import corridors.results
-    from corridors.cli import main
+    import corridors.analysis.results
+    from corridors.app.cli import main
 
-    monkeypatch.setattr(corridors.results, "compute_results", lambda *a, **k: results)
+    monkeypatch.setattr(corridors.analysis.results, "compute_results", lambda *a, **k: results)
     out = tmp_path / "maps"
     res = CliRunner().invoke(main, ["map", "--out", str(out)])
     assert res.exit_code == 0, res.output

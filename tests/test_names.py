@@ -1,6 +1,6 @@
 import pytest
 
-from corridors.names import ascii_name, match_key
+from corridors.core.names import ascii_name, match_key
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from corridors.network.crossings import added_edges, foreign_edges
 from corridors.network.graph import to_graph
 from corridors.network.speeds import load_speed_table
 
-from corridors.build import build_network
+from corridors.build.pipeline import build_network
 
 
 @pytest.fixture(scope="module")

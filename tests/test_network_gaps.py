@@ -13,8 +13,8 @@ import pytest
 from corridors.network.routing import Router
 from pyproj import Geod
 
-from corridors.analysis_network import AnalysisNetwork
-from corridors.build import build_network
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.pipeline import build_network
 
 #: Tolerance on a published road distance, as in ``corridors check-times``.
 TOLERANCE = 0.15

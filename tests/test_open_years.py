@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from corridors.build import build_network, build_networks
-from corridors.catalog import apply_reading, load_catalog
-from corridors.diagnostics import InputError
-from corridors.scenario import read_scenario
-from corridors.timing import EVIDENCE_YEAR, next_plan_horizon, reading_open_year
+from corridors.build.pipeline import build_network, build_networks
+from corridors.catalog.model import apply_reading, load_catalog
+from corridors.catalog.scenario import read_scenario
+from corridors.catalog.timing import EVIDENCE_YEAR, next_plan_horizon, reading_open_year
+from corridors.core.diagnostics import InputError
 
 
 @pytest.mark.parametrize(("year", "plan", "basis", "reading", "expected"), [
@@ -94,7 +94,7 @@ def test_projects_command_shows_the_reading():
 
     from click.testing import CliRunner
 
-    from corridors.cli import main
+    from corridors.app.cli import main
 
     res = CliRunner().invoke(main, ["projects", "--open-by", "2025", "--format", "json"])
     assert res.exit_code == 0, res.output

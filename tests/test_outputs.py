@@ -18,9 +18,11 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-import corridors.run as run_mod
-from corridors.cli import main
-from corridors.outputs import (
+import corridors.app.run as run_mod
+from corridors.app.cli import main
+from corridors.app.run import run_all
+from corridors.catalog.scenario import Scenario
+from corridors.core.outputs import (
     INCOMPLETE_NAME,
     LOCK_NAME,
     MANIFEST_NAME,
@@ -30,8 +32,6 @@ from corridors.outputs import (
     read_manifest,
     write_files,
 )
-from corridors.run import run_all
-from corridors.scenario import Scenario
 
 SPAWN = mp.get_context("spawn")
 
@@ -94,7 +94,7 @@ def test_two_concurrent_writers_the_second_fails_at_once(tmp_path):
 def test_a_stale_lock_of_a_dead_pid_is_taken_over(tmp_path, caplog):
     pid = _dead_pid()
     _write_lock(tmp_path, pid, socket.gethostname(), time.time())
-    with caplog.at_level(logging.WARNING, "corridors.outputs"):
+    with caplog.at_level(logging.WARNING, "corridors.core.outputs"):
         write_files(tmp_path, ["a.txt"], lambda s: (s / "a.txt").write_text("ok"))
     assert (tmp_path / "a.txt").read_text() == "ok" and not (tmp_path / LOCK_NAME).exists()
     lines = [r.getMessage() for r in caplog.records]
@@ -147,7 +147,7 @@ def test_a_killed_writer_is_cleaned_up(tmp_path, caplog, sig):
         assert list(tmp_path.iterdir()) == []
         return
     assert (tmp_path / LOCK_NAME).exists()  # SIGKILL: both are left behind …
-    with caplog.at_level(logging.WARNING, "corridors.outputs"):
+    with caplog.at_level(logging.WARNING, "corridors.core.outputs"):
         write_files(tmp_path, ["a.txt"], lambda s: (s / "a.txt").write_text("ok"))
     assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST_NAME, "a.txt"]  # … not now
     lines = [r.getMessage() for r in caplog.records]
@@ -169,7 +169,7 @@ def fake_run(monkeypatch):
             raise RuntimeError(f"{sc.name} failed")
         return SimpleNamespace(scenario=sc, years=years)
 
-    def write(results, folder, step, graphml=False):  # corridors.run._write_scenario's
+    def write(results, folder, step, graphml=False):  # corridors.app.run._write_scenario's
         if state.hold:
             state.hold()
         files = {"report.html": f"report of {results.scenario.name}", **state.extra}
@@ -205,7 +205,7 @@ def test_a_killed_runs_debris_is_cleaned_by_the_next_run(tmp_path, fake_run, cap
     (tmp_path / ".base-k2j4h6g8" / "base").mkdir(parents=True)  # tempfile folder of old versions
     (tmp_path / f".staging-base-{_dead_pid()}" / "maps").mkdir(parents=True)
     (tmp_path / ".config").mkdir()  # a user's own hidden folder
-    with caplog.at_level(logging.WARNING, "corridors.outputs"):
+    with caplog.at_level(logging.WARNING, "corridors.core.outputs"):
         run_all(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         ".config", MANIFEST_NAME, "base", "index.html"]
@@ -221,7 +221,7 @@ def test_force_keeps_a_users_own_file_inside_base(tmp_path, fake_run, caplog):
     with pytest.raises(FileExistsError, match="base already exists: pass --force"):
         run_all(tmp_path)
     fake_run.extra = {}
-    with caplog.at_level(logging.WARNING, "corridors.outputs"):
+    with caplog.at_level(logging.WARNING, "corridors.core.outputs"):
         run_all(tmp_path, force=True)
     base = tmp_path / "base"
     assert (base / "notes.txt").read_text() == "mine"
@@ -238,7 +238,7 @@ def test_a_users_own_index_html_is_not_overwritten_without_force(tmp_path, fake_
     with pytest.raises(FileExistsError, match="index.html exists and was not written by"):
         run_all(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
-    with caplog.at_level(logging.WARNING, "corridors.outputs"):
+    with caplog.at_level(logging.WARNING, "corridors.core.outputs"):
         run_all(tmp_path, force=True)
     assert (tmp_path / "index.orig.html").read_text() == "my index"
     assert "base/report.html" in (tmp_path / "index.html").read_text()

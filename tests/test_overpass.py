@@ -26,8 +26,8 @@ from osmnx import _overpass
 from osmnx._errors import ResponseStatusCodeError
 from shapely.geometry import box
 
-from corridors.build import load_backbone
-from corridors.cli import main
+from corridors.app.cli import main
+from corridors.build.pipeline import load_backbone
 
 TEST_PBF = Path(pyrosm.__file__).parent / "data" / "test.osm.pbf"
 #: Header extent of test.osm.pbf (west, south, east, north), rounded inwards a little.

@@ -1,4 +1,5 @@
-"""Tests of corridors.placement (border gate placement) and of the shipped gates of places.yaml."""
+"""Tests of corridors.catalog.placement (border gate placement) and of the shipped gates of
+places.yaml."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from corridors.layers.datadir import data_dir
 from corridors.layers.region import read_layer
 from shapely.geometry import LineString, MultiLineString, Point
 
-from corridors.placement import (
+from corridors.catalog.placement import (
     METRIC_CRS,
     border_point_at_road_end,
     border_point_nearest,

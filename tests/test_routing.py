@@ -17,7 +17,7 @@ from corridors.network.schema import METRIC_CRS, ROUTING_PROFILES
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from corridors.build import build_network
+from corridors.build.pipeline import build_network
 
 TO_LONLAT = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 #: Origin of the synthetic networks in the metric CRS (near 21.5 N, 105 E).

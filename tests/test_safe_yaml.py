@@ -11,10 +11,11 @@ import yaml
 from click.testing import CliRunner
 from corridors.network.speeds import SpeedTableError, default_speeds_path, load_speed_table
 
-from corridors.catalog import CATALOG_FILES, default_catalog_dir, read_raw
-from corridors.cli import main
-from corridors.route_lengths import route_lengths_path
-from corridors.safe_yaml import (
+from corridors.app.cli import main
+from corridors.catalog.model import CATALOG_FILES, default_catalog_dir, read_raw
+from corridors.catalog.route_lengths import route_lengths_path
+from corridors.catalog.scenario import read_scenario
+from corridors.core.safe_yaml import (
     MAX_BYTES,
     MAX_DEPTH,
     MAX_SCENARIO_BYTES,
@@ -22,7 +23,6 @@ from corridors.safe_yaml import (
     YamlInputError,
     load_yaml,
 )
-from corridors.scenario import read_scenario
 
 
 def _bomb(levels: int = 9) -> str:

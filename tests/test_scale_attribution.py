@@ -1,8 +1,9 @@
-"""Attribution on one re-weighted matrix (corridors.attribution) equals rebuilding each variant.
+"""Attribution on one re-weighted matrix (corridors.analysis.attribution) equals rebuilding each
+variant.
 
 The reference is the path attribution took before: the variant's tables
 (:func:`network.build.tables_for_projects`), a fresh AnalysisNetwork and Router, and
-:func:`corridors.attribution.variant_metrics`. Every variant of the embedded default (both
+:func:`corridors.analysis.attribution.variant_metrics`. Every variant of the embedded default (both
 years, every project removed from 2030 and added alone to 2025) must give the same numbers.
 """
 
@@ -13,10 +14,10 @@ import pytest
 from corridors.network.assemble import projects_open_by
 from corridors.network.build import tables_for_projects
 
-from corridors.analysis_network import AnalysisNetwork
-from corridors.attribution import _saving, _Variants, attribute_projects, variant_metrics
-from corridors.build import build_networks
-from corridors.population import population_grid
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.analysis.attribution import _saving, _Variants, attribute_projects, variant_metrics
+from corridors.analysis.population import population_grid
+from corridors.build.pipeline import build_networks
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import numpy as np
 from click.testing import CliRunner
 from corridors.network.graph import to_graph
 
-from corridors.build import build_network
-from corridors.cli import main
+from corridors.app.cli import main
+from corridors.build.pipeline import build_network
 
 
 def _row_by_row(nodes, edges):

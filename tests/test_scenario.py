@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from corridors.build import build_network
-from corridors.diagnostics import InputError
-from corridors.scenario import apply_scenario, read_scenario
+from corridors.build.pipeline import build_network
+from corridors.catalog.scenario import apply_scenario, read_scenario
+from corridors.core.diagnostics import InputError
 
 
 def _write(tmp_path, text, name="s.yaml"):

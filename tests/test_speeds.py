@@ -32,14 +32,14 @@ REFERENCE_CAR = {"factor.default.flat": 0.9, "factor.default.hilly": 0.85,
 
 @pytest.fixture(scope="module")
 def table():
-    from corridors.calibration import with_values
+    from corridors.build.calibration import with_values
 
     return with_values(load_speed_table(), REFERENCE_CAR)
 
 
 def test_calibrated_figures_are_plausible():
     """The shipped car figures, as the calibration wrote them, stay within sourced bounds."""
-    from corridors.calibration import PARAMETERS, current_values
+    from corridors.build.calibration import PARAMETERS, current_values
 
     shipped = load_speed_table()
     values = current_values(shipped)

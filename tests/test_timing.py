@@ -1,6 +1,6 @@
 import pytest
 
-from corridors.timing import plan_open_year
+from corridors.catalog.timing import plan_open_year
 
 
 @pytest.mark.parametrize(

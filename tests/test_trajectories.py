@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from corridors.build import build_networks
-from corridors.cli import main
-from corridors.trajectories import first_gain_years, trajectories, year_range
-from corridors.variants import VariantEngine
+from corridors.analysis.trajectories import first_gain_years, trajectories, year_range
+from corridors.analysis.variants import VariantEngine
+from corridors.app.cli import main
+from corridors.build.pipeline import build_networks
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridors.build import build_networks
-from corridors.diagnostics import InputError
-from corridors.scenario import read_scenario
-from corridors.trajectories import year_range
-from corridors.uncertainty import (
+from corridors.analysis.trajectories import year_range
+from corridors.analysis.uncertainty import (
     attribution_sample,
     build_model,
     draw_open_years,
@@ -17,8 +14,11 @@ from corridors.uncertainty import (
     run_sample,
     summarise,
 )
-from corridors.uncertainty_params import load_uncertainty, with_overrides
-from corridors.variants import VariantEngine
+from corridors.analysis.variants import VariantEngine
+from corridors.build.pipeline import build_networks
+from corridors.catalog.scenario import read_scenario
+from corridors.catalog.uncertainty_params import load_uncertainty, with_overrides
+from corridors.core.diagnostics import InputError
 
 
 @pytest.fixture(scope="module")

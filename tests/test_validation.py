@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from corridors.validation import validate
+from corridors.catalog.validation import validate
 from tests.conftest import append_entry, edit_entry
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from corridors.network.build import tables_for_projects
 
-from corridors.analysis_network import AnalysisNetwork
-from corridors.attribution import variant_metrics
-from corridors.build import build_networks
-from corridors.variants import VariantEngine, od_saving
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.analysis.attribution import variant_metrics
+from corridors.analysis.variants import VariantEngine, od_saving
+from corridors.build.pipeline import build_networks
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_times_equal_the_router_on_the_year_tables(builds, engine, year):
 
 
 def test_removing_a_project_costs_what_attribution_says(builds, engine):
-    from corridors.attribution import attribute_projects
+    from corridors.analysis.attribution import attribute_projects
 
     b = builds[2030]
     table = attribute_projects(b.master, b.catalog, 2025, 2030, profile="car")

@@ -1,0 +1,1 @@
+"""Analyses of built networks: access, attribution, criticality, trajectories, uncertainty."""

@@ -1,0 +1,171 @@
+"""Everything one comparison of two scenario-years produces, computed once for every output.
+
+Maps, GIS exports and the report all read a :class:`RunResults`: the two builds (networks,
+catalog, quality reports), the analysis tables, the gate isochrones of both years, the node-level
+savings, and the time-to-nearest-gate surfaces, with the run's provenance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from corridors import __version__
+from corridors.analysis.analyses import DEFAULT_PROFILES, Analyses, run_analyses
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.analysis.surfaces import (
+    TimeGrid,
+    gate_isochrones,
+    node_savings,
+    time_grid,
+    time_to_nearest,
+)
+from corridors.analysis.trajectories import Trajectories
+from corridors.build.pipeline import BuildResult, build_networks, file_hash
+from corridors.catalog.scenario import BASE, Scenario
+from corridors.layers.attribution import attribution_text
+from corridors.layers.datadir import data_dir
+
+
+@dataclass
+class RunResults:
+    """The results of one comparison (see the module docstring).
+
+    Attributes
+    ----------
+    scenario : Scenario
+    years : tuple of int
+        (reference year A, compared year B).
+    builds : dict
+        Year to :class:`corridors.build.pipeline.BuildResult`.
+    analyses : Analyses
+        The tables of :func:`corridors.analysis.analyses.run_analyses`.
+    isochrones : geopandas.GeoDataFrame
+        Gate and BGEZ isochrones (car) of both years.
+    node_savings : geopandas.GeoDataFrame
+        Per node, the times of both years to Hà Nội, the seaport and Nội Bài, and the savings.
+    grid : TimeGrid
+        The regular grid of the surfaces.
+    nearest_gate_h : dict
+        Year to the 2-D surface of the time (h, car) to the nearest border gate.
+    provenance : dict
+        Toolkit version, date, years, scenario and inputs with their hashes, run time.
+    timings_s : dict
+        Seconds spent in each step.
+    trajectories : Trajectories or None
+        Every year between the two (:mod:`corridors.analysis.trajectories`), when asked for.
+    """
+
+    scenario: Scenario
+    years: tuple[int, int]
+    builds: dict[int, BuildResult]
+    analyses: Analyses
+    isochrones: gpd.GeoDataFrame
+    node_savings: gpd.GeoDataFrame
+    grid: TimeGrid
+    nearest_gate_h: dict[int, np.ndarray]
+    provenance: dict
+    timings_s: dict[str, float] = field(default_factory=dict)
+    trajectories: Trajectories | None = None
+
+    def network(self, year: int) -> AnalysisNetwork:
+        """Return the analysable network of a year of the run."""
+        b = self.builds[year]
+        label = str(year) if self.scenario.name == "base" else f"{year} {self.scenario.name}"
+        return AnalysisNetwork(label, b.tables, b.catalog)
+
+    @property
+    def labels(self) -> tuple[str, str]:
+        """The labels of the two networks as the tables write them."""
+        return self.analyses.labels
+
+
+def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dict:
+    """Return the provenance block every output carries."""
+    inputs = {"region.gpkg": file_hash(data_dir() / "region.gpkg")}
+    cat_dir = Path(catalog_path) if catalog_path else data_dir() / "catalog"
+    for f in sorted(cat_dir.glob("*.yaml")) + sorted(cat_dir.glob("*.csv")):
+        inputs[f"catalog/{f.name}"] = file_hash(f)
+    inputs["speeds.yaml"] = file_hash(data_dir() / "speeds.yaml")
+    if osm:
+        inputs[Path(osm).name] = file_hash(osm)
+    if scenario.path:
+        inputs[scenario.path.name] = file_hash(scenario.path)
+    return {
+        "toolkit": f"corridors {__version__}",
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "years": list(years), "scenario": scenario.name,
+        "open_years_reading": scenario.reading,
+        "scenario_description": scenario.description,
+        "network_source": str(osm) if osm else "embedded backbone",
+        "inputs_sha256": {k: v[:16] for k, v in inputs.items()},
+        "attribution": attribution_text(),
+    }
+
+
+def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm=None,
+                    bbox=None, catalog_path=None, dem_paths=None,
+                    profiles=DEFAULT_PROFILES, progress=None,
+                    allow_empty: bool = False) -> RunResults:
+    """Build both years of a scenario and compute every result.
+
+    Parameters
+    ----------
+    years : (int, int)
+        Reference and compared years.
+    scenario : Scenario, optional
+    osm, bbox, catalog_path, dem_paths, allow_empty
+        As for :func:`corridors.build.pipeline.build_networks`.
+    profiles : sequence of str
+        Profiles of the analyses.
+    progress : callable, optional
+        Called with each step's name.
+    """
+    scenario = scenario or BASE
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+
+    def tick(name, t0):
+        timings[name] = round(time.perf_counter() - t0, 2)
+
+    if progress:
+        progress("networks")
+    t0 = time.perf_counter()
+    builds = build_networks(sorted(set(years)), scenario, osm=osm, bbox=bbox,
+                            catalog_path=catalog_path, dem_paths=dem_paths,
+                            allow_empty=allow_empty)
+    tick("networks", t0)
+    a, b = builds[years[0]], builds[years[1]]
+    t0 = time.perf_counter()
+    analyses = run_analyses(a, b, profiles, progress)
+    tick("analyses", t0)
+    timings.update({f"analyses: {k}": v for k, v in analyses.timings_s.items()})
+    if progress:
+        progress("surfaces")
+    t0 = time.perf_counter()
+    res = RunResults(scenario, tuple(years), builds, analyses, gpd.GeoDataFrame(),
+                     gpd.GeoDataFrame(), None, {}, {})
+    na, nb = res.network(years[0]), res.network(years[1])
+    grid = time_grid(nb)
+    iso = pd.concat([gate_isochrones(grid, n) for n in (na, nb)], ignore_index=True)
+    res.isochrones = gpd.GeoDataFrame(iso, geometry="geometry", crs="EPSG:4326")
+    res.node_savings = node_savings(na, nb)
+    gates = [p.id for p in b.catalog.places.values() if p.kind == "border_gate"]
+    res.grid = grid
+    res.nearest_gate_h = {y: time_to_nearest(grid, n, gates) for y, n in zip(years, (na, nb),
+                                                                              strict=True)}
+    tick("surfaces", t0)
+    timings["total"] = round(time.perf_counter() - start, 2)
+    res.timings_s = timings
+    res.provenance = provenance_of(scenario, years, osm, catalog_path)
+    res.provenance["run_time_s"] = timings["total"]
+    coverage = a.provenance.get("extract_coverage")
+    if coverage:
+        res.provenance["extract_coverage"] = coverage
+    return res

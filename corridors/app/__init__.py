@@ -1,0 +1,1 @@
+"""The ``corridors`` command and the jobs it runs."""

@@ -1,0 +1,1 @@
+"""The planning catalogs and scenarios: model, reading, validation, opening years."""

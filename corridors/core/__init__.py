@@ -1,0 +1,1 @@
+"""Foundations every room shares: place names, safe YAML, input diagnostics, the write contract."""

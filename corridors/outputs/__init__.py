@@ -1,0 +1,1 @@
+"""What a run hands to people: tables, the HTML report and the GIS export."""
