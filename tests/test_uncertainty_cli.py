@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from corridors.layers.datadir import data_dir
 
 from corridors.app.cli import main
 
@@ -42,6 +43,9 @@ def test_every_output_with_fan_charts_and_provenance(out, name):
     meta = json.loads((d / "uncertainty.json").read_text(encoding="utf-8"))
     assert meta["run"]["samples"] == 20 and meta["run"]["attribution_samples"] == 4
     assert meta["run"]["engine"] == "serial" and meta["provenance"]["scenario"] == name
+    # the shipped parameters are named as the repository names them, not by this machine's path
+    assert meta["parameters_from"][0] == "data/uncertainty.yaml"
+    assert "data/uncertainty.yaml" in html and str(data_dir()) not in html
     index = (out / "index.html").read_text(encoding="utf-8")
     assert f'href="uncertainty-{name}/report.html"' in index
 

@@ -38,6 +38,7 @@ from corridors.catalog.scenario import BASE, Scenario
 from corridors.catalog.timing import EVIDENCE_YEAR
 from corridors.catalog.uncertainty_params import UncertaintyParams, load_uncertainty, with_overrides
 from corridors.core.outputs import OutputFolder, output_lock, read_manifest
+from corridors.layers.datadir import data_dir
 from corridors.outputs.charts import fan_chart, gain_probability_chart
 from corridors.outputs.report import ROUND
 from corridors.outputs.tables import write_tables
@@ -176,6 +177,21 @@ def _rounded(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def shown_sources(params: UncertaintyParams) -> list[str]:
+    """Return where the parameters came from; the shipped file as ``data/…``, not a local path.
+
+    Reports and ``uncertainty.json`` travel: an absolute path of the installation says nothing
+    to their reader and leaks the machine's layout.
+    """
+    root = data_dir().resolve()
+    out = []
+    for src in params.sources:
+        path = Path(src).resolve()
+        out.append(f"data/{path.relative_to(root).as_posix()}" if path.is_relative_to(root)
+                   else src)
+    return out
+
+
 def report_html(sim: Simulation) -> str:
     """Return the uncertainty report of one simulation (one HTML page, charts embedded)."""
     t = sim.tables
@@ -216,6 +232,7 @@ def report_html(sim: Simulation) -> str:
     return env.get_template("uncertainty.html").render(
         title=f"Uncertainty — {sim.scenario.name}, {years[0]}–{last}", scenario=sim.scenario,
         run=sim.run, params=sim.params, prov=sim.provenance, charts=charts,
+        param_sources=shown_sources(sim.params),
         unchanged=unchanged, table_names=sorted(t),
         tables={k: _rounded(v).to_html(index=False, na_rep="—", classes="t", border=0)
                 for k, v in shown.items()})
@@ -229,7 +246,7 @@ def _write(sim: Simulation, folder: Path) -> list[Path]:
     report.write_text(report_html(sim), encoding="utf-8")
     meta = folder / "uncertainty.json"
     meta.write_text(json.dumps({"scenario": sim.scenario.name, "run": sim.run,
-                                "parameters_from": list(sim.params.sources),
+                                "parameters_from": shown_sources(sim.params),
                                 "provenance": sim.provenance, "timings_s": sim.timings_s,
                                 "files": sorted(str(p.relative_to(folder))
                                                 for p in [*tables, report])},
