@@ -2,7 +2,10 @@
 
 Every builder (embedded backbone, OSM extract, Overpass) produces the same two tables, which
 :func:`network.graph.to_graph` turns into a :class:`networkx.MultiDiGraph` following OSMnx
-conventions (``G.graph["crs"]``, node attributes ``x`` and ``y`` in degrees).
+conventions (``G.graph["crs"]``, node attributes ``x`` and ``y`` in degrees and
+``street_count``; edge attributes ``osmid``, ``length`` in m, ``speed_kph`` and ``travel_time``
+in s of a car, ``inf`` on edges a car cannot use: see :mod:`network.graph`). Only the graph
+carries those: the tables, and so the GeoPackage, do not.
 
 Nodes (GeoDataFrame of points, EPSG:4326, index ``node``: int64 id)
 

@@ -128,7 +128,10 @@ def _graph_row_by_row(nodes, edges):
     """Build the networkx baseline graph: one ``add_node``/``add_edge`` call per row."""
     import networkx as nx
     import pandas as pd
+    from corridors.network.graph import osmnx_tables
 
+    # the tables to_graph builds from: both graphs carry the OSMnx columns (computed per column)
+    nodes, edges = osmnx_tables(nodes, edges)
     G = nx.MultiDiGraph(crs="EPSG:4326")
     node_cols = [c for c in nodes.columns if c != "geometry"]
     for nid, row in zip(nodes.index, nodes[node_cols].itertuples(index=False), strict=True):
