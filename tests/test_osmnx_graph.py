@@ -16,9 +16,9 @@ from corridors.network.graph import car_graph, read_graphml, to_graph, write_gra
 from corridors.network.routing import Router
 from shapely.geometry import LineString
 
-from corridors.analysis_network import AnalysisNetwork
-from corridors.build import build_networks
-from corridors.locate import locate
+from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.analysis.locate import locate
+from corridors.build.pipeline import build_networks
 
 YEARS = (2025, 2030)
 #: Car trips between places, as ``corridors route`` names them.
