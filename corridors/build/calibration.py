@@ -89,7 +89,8 @@ PARAMETERS = (
               "grades 80 and 60: down to 48 km/h (TCVN 5729 lowest grade 60), at most the design"),
     Parameter("factor.connector", 0.33, 1.0, "speeds.yaml connector bounds 10-40 km/h / 30"),
     Parameter("urban.road", 12.0, 40.0, "assumption: city traffic 12-40 km/h"),
-    Parameter("urban.expressway", 40.0, 90.0, "urban expressway ends signed 60-90 km/h"),
+    Parameter("urban.expressway", 40.0, 90.0, "urban expressway ends 40-90 km/h: signed 60-90, "
+              "less at toll plazas and entrances in traffic (assumption)"),
     Parameter("rail", 30.0, 60.0, "VTRA rail 40-60 km/h, widened to 30 for old single track"),
 )
 _NAMES = [p.name for p in PARAMETERS]
