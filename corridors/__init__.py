@@ -20,7 +20,7 @@ Examples
 >>> net = corridors.build_network(2030)
 >>> trip = corridors.route(net, "Hà Nội", "Lào Cai")
 >>> trip["time_h"]                                       # doctest: +SKIP
-3.9
+3.5264
 """
 
 # Imported under private names: dir(corridors) lists the API, not these.

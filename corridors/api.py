@@ -27,7 +27,7 @@ Examples
 >>> net = corridors.build_network(2030)
 >>> trip = corridors.route(net, "Hà Nội", "Lào Cai")
 >>> round(trip["time_h"], 1), round(trip["length_km"])          # doctest: +SKIP
-(3.9, 265)
+(3.5, 272)
 >>> trip["from_node"] in net.graph
 True
 """

@@ -195,6 +195,25 @@ def test_run_without_a_folder_writes_nothing(results, monkeypatch, tmp_path):
         _ = done["late-sgr"]
 
 
+def test_run_into_a_folder_keeps_each_scenarios_results(results, monkeypatch, tmp_path):
+    import corridors.app.run as run_mod
+
+    def write(res, folder, step, graphml=False):  # corridors.app.run._write_scenario's
+        (folder / "report.html").write_text("report", encoding="utf-8")
+        return {"scenario": res.scenario.name, "years": list(res.years),
+                "provenance": res.provenance, "timings_s": {}, "files": ["report.html"]}
+
+    monkeypatch.setattr(run_mod, "compute_results", lambda *a, **k: results)
+    monkeypatch.setattr(run_mod, "_write_scenario", write)
+    done = corridors.run(tmp_path / "out", years=(2030, 2030))
+    assert done.base is results and done.out == tmp_path / "out"
+    assert done.files == [tmp_path / "out" / "base" / "report.html"]
+    assert (tmp_path / "out" / "index.html").exists()
+    with pytest.raises(OutputExistsError, match=r"force=True replaces it"):
+        corridors.run(tmp_path / "out", years=(2030, 2030))
+    assert corridors.run(tmp_path / "out", years=(2030, 2030), force=True).base is results
+
+
 # -- errors in the library's words, flags in the command's ----------------------------------
 def test_files_in_the_way_say_force_true_and_the_command_says_pass_force(tmp_path):
     write_files(tmp_path, ["a.txt"], lambda s: (s / "a.txt").write_text("first"))
