@@ -139,8 +139,8 @@ def add_stops(page: Page, m: folium.Map, results, colours: dict[str, str]):
 
 
 def make_corridor_map(results, *, corridor: str | None = None, offline: bool = True,
-                      tiles: bool | None = None) -> tuple[str, Page]:
-    """Return the corridor map as HTML.
+                      tiles: bool | None = None) -> folium.Map:
+    """Return the corridor map.
 
     Parameters
     ----------
@@ -154,7 +154,10 @@ def make_corridor_map(results, *, corridor: str | None = None, offline: bool = T
 
     Returns
     -------
-    (str, Page)
+    folium.Map
+        The map; a notebook shows it as the page the toolkit writes (title, legend,
+        provenance), which :func:`corridors.maps.render_map` returns as HTML
+        (:class:`maps.page.PageFigure`).
 
     Raises
     ------
@@ -189,4 +192,4 @@ def make_corridor_map(results, *, corridor: str | None = None, offline: bool = T
         Picker(layers, options, initial, "Corridor:", "corridor",
                padding=page.popup_clear).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    return page.render(m), page
+    return m

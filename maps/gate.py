@@ -156,8 +156,8 @@ def add_isochrones(page: Page, m: folium.Map, results, label: str, filled: bool
 
 
 def make_gate_map(results, *, gate: str | None = None, offline: bool = True,
-                  tiles: bool | None = None) -> tuple[str, Page]:
-    """Return the gate map as HTML.
+                  tiles: bool | None = None) -> folium.Map:
+    """Return the gate map.
 
     Parameters
     ----------
@@ -171,7 +171,10 @@ def make_gate_map(results, *, gate: str | None = None, offline: bool = True,
 
     Returns
     -------
-    (str, Page)
+    folium.Map
+        The map; a notebook shows it as the page the toolkit writes (title, legend,
+        provenance), which :func:`corridors.maps.render_map` returns as HTML
+        (:class:`maps.page.PageFigure`).
 
     Raises
     ------
@@ -206,4 +209,4 @@ def make_gate_map(results, *, gate: str | None = None, offline: bool = True,
         Picker(layers, options, initial, "Gate or BGEZ:", "gate", tables,
                padding=page.popup_clear).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    return page.render(m), page
+    return m

@@ -142,8 +142,8 @@ def add_foreign_places(page: Page, m: folium.Map, catalog, summaries: dict[str, 
 
 
 def make_international_map(results, *, origin: str | None = None, offline: bool = True,
-                           tiles: bool | None = None) -> tuple[str, Page]:
-    """Return the international map as HTML.
+                           tiles: bool | None = None) -> folium.Map:
+    """Return the international map.
 
     Parameters
     ----------
@@ -157,7 +157,10 @@ def make_international_map(results, *, origin: str | None = None, offline: bool 
 
     Returns
     -------
-    (str, Page)
+    folium.Map
+        The map; a notebook shows it as the page the toolkit writes (title, legend,
+        provenance), which :func:`corridors.maps.render_map` returns as HTML
+        (:class:`maps.page.PageFigure`).
     """
     la, lb = results.labels
     od = results.analyses.tables.get("international_od")
@@ -203,4 +206,4 @@ def make_international_map(results, *, origin: str | None = None, offline: bool 
         Picker(layers, options, initial, "Origin:", "origin", summaries,
                padding=page.popup_clear).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    return page.render(m), page
+    return m

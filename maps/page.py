@@ -10,11 +10,12 @@ libraries embedded when the map is offline.
 from __future__ import annotations
 
 import json
+from copy import deepcopy
 from dataclasses import dataclass, field
 from html import escape
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from corridors.maps.assets import asset_versions, inline_assets, unescape_json, use_libraries
 from corridors.maps.style import PLAIN_BACKGROUND
 from folium.template import Template
@@ -195,8 +196,23 @@ class Page:
         return m
 
     def new_map(self) -> folium.Map:
-        """Return a new folium map set up for the page."""
-        return self.setup(folium.Map(**self.map_options()))
+        """Return a new folium map set up for the page, in the page's figure (:meth:`adopt`)."""
+        m = self.setup(folium.Map(**self.map_options()))
+        self.adopt(m)
+        return m
+
+    def adopt(self, *elements) -> PageFigure:
+        """Put map elements into a :class:`PageFigure` of this page, in order; return it.
+
+        A folium map (or the two maps and the :class:`folium.plugins.DualMap` that syncs them,
+        in the order folium adds them) is made in a figure of its own; moved into a page
+        figure, it renders as the page, in a notebook and with ``save``, as in the files the
+        toolkit writes.
+        """
+        figure = PageFigure(self)
+        for element in elements:
+            figure.add_child(element)
+        return figure
 
     # -- layers -----------------------------------------------------------------------------
     def group(self, parent, label: str, n: int, *, show: bool = True, empty: str = "",
@@ -319,17 +335,61 @@ class Page:
         """
         figure = root.get_root()
         figure.title = escape(f"{self.title} — {self.subtitle}" if self.subtitle else self.title)
+        # named children: rendering again replaces them (a map shown, then saved)
         figure.header.add_child(Element(self._head_html()), name="corridors_head")
         figure.html.add_child(Element(self._title_html()), name="corridors_title")
         figure.html.add_child(Element(self._legend_html()), name="corridors_legend")
         figure.html.add_child(Element(self._provenance_html()), name="corridors_provenance")
-        html = unescape_json(figure.render())
+        html = unescape_json(Figure.render(figure))  # folium's own rendering, not the page's
         if self.title_bar:
             html = html.replace("<body>", '<body class="corridors-with-bar">', 1)
         # After every map's script (the page's last one): grey out the empty layers' names.
         end = html.rindex("</script>")
         html = html[:end] + _EMPTY_LABELS_JS + html[end:]
         return inline_assets(html) if self.offline else html
+
+
+class PageFigure(Figure):
+    """The figure of a map that belongs to a :class:`Page`: it renders as the whole page.
+
+    folium displays a map in a notebook, and saves it, by rendering the map's root figure;
+    this one renders what :meth:`Page.render` writes (title, legend, provenance, the libraries
+    embedded when the page is offline), so that a map shown in a notebook, saved with
+    ``folium.Map.save`` or written by :func:`corridors.maps.write_maps` is the same page.
+
+    Parameters
+    ----------
+    page : Page
+        The page whose map this figure holds.
+    """
+
+    def __init__(self, page: Page):
+        super().__init__()
+        self.page = page
+
+    def render(self, **kwargs) -> str:
+        """Return the page's HTML (:meth:`Page.render`), leaving this figure as it was.
+
+        folium adds to a figure as it renders it (each layer's ``addTo`` call, once per
+        rendering), so a copy is rendered: a map shown, then saved, gives the same page.
+        """
+        copy = deepcopy(self, {id(self.page): self.page})  # the page and its run: shared
+        return self.page.render(copy)
+
+
+def page_of(m: folium.Map) -> Page:
+    """Return the :class:`Page` a map of the toolkit belongs to.
+
+    Raises
+    ------
+    TypeError
+        If the map was not made by one of the toolkit's map builders.
+    """
+    figure = m.get_root()
+    if not isinstance(figure, PageFigure):
+        raise TypeError("this map was not made by a corridors map builder "
+                        "(corridors.maps.make_map)")
+    return figure.page
 
 
 _EMPTY_LABELS_JS = """

@@ -157,8 +157,8 @@ def add_corridors(page: Page, m: folium.Map, catalog) -> dict[str, int]:
 
 
 def make_plan_map(results, *, offline: bool = True, tiles: bool | None = None
-                  ) -> tuple[str, Page]:
-    """Return the plan map as HTML.
+                  ) -> folium.Map:
+    """Return the plan map.
 
     Parameters
     ----------
@@ -170,8 +170,10 @@ def make_plan_map(results, *, offline: bool = True, tiles: bool | None = None
 
     Returns
     -------
-    (str, Page)
-        The HTML document and the page (with its layer counts).
+    folium.Map
+        The map; a notebook shows it as the page the toolkit writes (title, legend,
+        provenance), which :func:`corridors.maps.render_map` returns as HTML
+        (:class:`maps.page.PageFigure`).
     """
     year_a, year_b = results.years
     catalog = results.builds[year_b].catalog
@@ -192,4 +194,4 @@ def make_plan_map(results, *, offline: bool = True, tiles: bool | None = None
     if box:
         page.legend_blocks.append(box)
     folium.LayerControl(collapsed=False).add_to(m)
-    return page.render(m), page
+    return m

@@ -134,8 +134,8 @@ def add_province_savings(page: Page, m: folium.Map, results, dest: str, show: bo
 
 
 def make_scenario_map(results, *, years=None, offline: bool = True, tiles: bool | None = None
-                      ) -> tuple[str, Page]:
-    """Return the scenario map (two synchronised maps and the change layers) as HTML.
+                      ) -> folium.Map:
+    """Return the scenario map (two synchronised maps and the change layers).
 
     Parameters
     ----------
@@ -149,7 +149,11 @@ def make_scenario_map(results, *, years=None, offline: bool = True, tiles: bool 
 
     Returns
     -------
-    (str, Page)
+    folium.Map
+        The left map (year A). Its figure holds both maps and the
+        :class:`folium.plugins.DualMap` that syncs them: a notebook shows the whole page the
+        toolkit writes, which :func:`corridors.maps.render_map` returns as HTML
+        (:class:`maps.page.PageFigure`).
 
     Raises
     ------
@@ -173,6 +177,7 @@ def make_scenario_map(results, *, years=None, offline: bool = True, tiles: bool 
     use_libraries(dual, js=("leaflet_sync",), css=())
     for m in (dual.m1, dual.m2):
         page.setup(m)
+    page.adopt(dual.m1, dual.m2, dual)  # in folium's order: the maps, then the sync
     m1, m2 = dual.m1, dual.m2
     MapLabel(escape(la)).add_to(m1)
     MapLabel(f"{escape(lb)} <span style='font-weight:normal;font-size:12px'>and the change "
@@ -194,4 +199,4 @@ def make_scenario_map(results, *, years=None, offline: bool = True, tiles: bool 
                              "road-side node (junction, gate, town, port)")], folded=True)
     for m in (m1, m2):  # collapsed: two expanded lists would hide half of each map
         folium.LayerControl(collapsed=True).add_to(m)
-    return page.render(dual), page
+    return dual.m1

@@ -325,7 +325,7 @@ def test_readme(results, exported):
 def test_refuses_existing_files_without_force(results, tmp_path):
     write_exports(results, tmp_path)
     before = _digest(tmp_path)
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(FileExistsError, match=r"force=True replaces it"):
         write_exports(results, tmp_path)
     assert _digest(tmp_path) == before
     write_exports(results, tmp_path, force=True)

@@ -218,7 +218,7 @@ def test_force_keeps_a_users_own_file_inside_base(tmp_path, fake_run, caplog):
     run_all(tmp_path)
     (tmp_path / "base" / "notes.txt").write_text("mine", encoding="utf-8")
     (tmp_path / "base" / "maps" / "mine.png").write_text("mine too", encoding="utf-8")
-    with pytest.raises(FileExistsError, match="base already exists: pass --force"):
+    with pytest.raises(FileExistsError, match=r"base already exists \(force=True replaces it"):
         run_all(tmp_path)
     fake_run.extra = {}
     with caplog.at_level(logging.WARNING, "corridors.core.outputs"):

@@ -43,9 +43,13 @@ class Analyses:
     labels: tuple[str, str] = ("", "")
 
 
+def network_label(year: int, scenario_name: str) -> str:
+    """Return how tables name the network of a scenario-year: ``"2030"``, ``"2030 late-sgr"``."""
+    return str(year) if scenario_name == "base" else f"{year} {scenario_name}"
+
+
 def _label(result: BuildResult) -> str:
-    name = result.scenario.name
-    return str(result.year) if name == "base" else f"{result.year} {name}"
+    return network_label(result.year, result.scenario.name)
 
 
 def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,

@@ -11,13 +11,14 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from corridors import __version__
-from corridors.analysis.analyses import DEFAULT_PROFILES, Analyses, run_analyses
+from corridors.analysis.analyses import DEFAULT_PROFILES, Analyses, network_label, run_analyses
 from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.surfaces import (
     TimeGrid,
@@ -31,6 +32,9 @@ from corridors.build.pipeline import BuildResult, build_networks, file_hash
 from corridors.catalog.scenario import BASE, Scenario
 from corridors.layers.attribution import attribution_text
 from corridors.layers.datadir import data_dir
+
+if TYPE_CHECKING:
+    import folium
 
 
 @dataclass
@@ -77,13 +81,63 @@ class RunResults:
     def network(self, year: int) -> AnalysisNetwork:
         """Return the analysable network of a year of the run."""
         b = self.builds[year]
-        label = str(year) if self.scenario.name == "base" else f"{year} {self.scenario.name}"
-        return AnalysisNetwork(label, b.tables, b.catalog)
+        return AnalysisNetwork(network_label(year, self.scenario.name), b.tables, b.catalog)
 
     @property
     def labels(self) -> tuple[str, str]:
         """The labels of the two networks as the tables write them."""
         return self.analyses.labels
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The result tables by name, as pandas DataFrames (GeoDataFrames where mapped).
+
+        The tables ``corridors run`` writes as CSV and Parquet: ``gate_access`` (times in h,
+        lengths in km to Hà Nội, the seaport, Nội Bài … per gate, year and profile),
+        ``savings_gates``, ``corridor_kpis``, ``province_times``, ``project_attribution``,
+        ``critical_links`` and the others of :func:`corridors.analysis.analyses.run_analyses`
+        (and ``trajectory_*`` when every year was computed). The ``scenario`` column holds
+        the network's label (``"2030"``, ``"2030 late-sgr"``).
+        """
+        return self.analyses.tables
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Return one result table by name (see :attr:`tables`).
+
+        Raises
+        ------
+        KeyError
+            For an unknown name; the message lists the tables.
+        """
+        try:
+            return self.analyses.tables[name]
+        except KeyError:
+            raise KeyError(f"no table {name!r}; tables: "
+                           + ", ".join(sorted(self.analyses.tables))) from None
+
+    def map(self, kind: str = "plan", **options) -> folium.Map:
+        """Return one map of the run (:func:`corridors.maps.make_map`), for a notebook.
+
+        Parameters
+        ----------
+        kind : str
+            ``"plan"``, ``"scenario"``, ``"gate"``, ``"corridor"`` or ``"international"``.
+        **options
+            ``gate``, ``corridor``, ``years``, ``offline``, ``tiles`` as for
+            :func:`corridors.maps.make_map`.
+
+        Returns
+        -------
+        folium.Map
+        """
+        from corridors.maps import make_map
+
+        return make_map(self, kind, **options)
+
+    def __repr__(self) -> str:
+        years = " → ".join(self.labels) if any(self.labels) else str(self.years)
+        return (f"<RunResults scenario {self.scenario.name!r}, {years}: "
+                f"{len(self.analyses.tables)} tables: {', '.join(self.analyses.tables)}>")
 
 
 def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dict:
@@ -112,7 +166,8 @@ def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dic
 def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm=None,
                     bbox=None, catalog_path=None, dem_paths=None,
                     profiles=DEFAULT_PROFILES, progress=None,
-                    allow_empty: bool = False) -> RunResults:
+                    allow_empty: bool = False,
+                    builds: dict[int, BuildResult] | None = None) -> RunResults:
     """Build both years of a scenario and compute every result.
 
     Parameters
@@ -126,6 +181,9 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
         Profiles of the analyses.
     progress : callable, optional
         Called with each step's name.
+    builds : dict, optional
+        Year to its network, built already from ``scenario``, ``osm`` and ``catalog_path``
+        (:func:`corridors.build.pipeline.build_network`): they are analysed, not built again.
     """
     scenario = scenario or BASE
     timings: dict[str, float] = {}
@@ -137,9 +195,10 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
     if progress:
         progress("networks")
     t0 = time.perf_counter()
-    builds = build_networks(sorted(set(years)), scenario, osm=osm, bbox=bbox,
-                            catalog_path=catalog_path, dem_paths=dem_paths,
-                            allow_empty=allow_empty)
+    if builds is None:
+        builds = build_networks(sorted(set(years)), scenario, osm=osm, bbox=bbox,
+                                catalog_path=catalog_path, dem_paths=dem_paths,
+                                allow_empty=allow_empty)
     tick("networks", t0)
     a, b = builds[years[0]], builds[years[1]]
     t0 = time.perf_counter()

@@ -45,7 +45,14 @@ class OutDir(click.Path):
 
 
 def _message(exc: Exception) -> str:
-    """One line for one problem: the problem itself (file: entry: field: ...)."""
+    """One line for one problem: the problem itself (file: entry: field: ...).
+
+    The library says what ``force=True`` would do; the command says which flag does it.
+    """
+    from corridors.core.outputs import OutputExistsError
+
+    if isinstance(exc, OutputExistsError):
+        return exc.cli_message()
     if isinstance(exc, InputError):
         errors = [p for p in exc.problems if p.severity == "error"]
         if len(errors) == 1:
@@ -338,18 +345,17 @@ def build_cmd(year: int, scenario_path: Path | None, osm: Path | None, overpass:
         _check_bbox(bbox)
     _check_osm(osm)
     _check_out(out_dir)
-    from corridors.build.pipeline import OVERPASS, build_network, output_paths, write_network
-    from corridors.catalog.scenario import BASE, read_scenario
+    from corridors.api import build_network
+    from corridors.build.pipeline import OVERPASS, output_paths, write_network
     from corridors.layers.osm import OsmReadError
 
-    dem_paths = [*dems, *_default_dems()] if dems else None
     try:
-        scenario = read_scenario(scenario_path) if scenario_path else BASE
+        scenario = _read_scenario(scenario_path)
         output_paths(year, scenario, out_dir, force, graphml)  # refuse early, before the work
-        result = build_network(year, scenario, osm=OVERPASS if overpass else osm,
-                               bbox=tuple(bbox) if bbox else None, catalog_path=catalog_path,
-                               dem_paths=dem_paths, use_cache=not no_cache,
-                               allow_empty=allow_empty)
+        net = build_network(year, scenario, osm=OVERPASS if overpass else osm, bbox=bbox,
+                            catalog=catalog_path, dems=dems, use_cache=not no_cache,
+                            allow_empty=allow_empty)
+        result = net.build_result
         paths = write_network(result, out_dir, force=force, graphml=graphml)
     except (InputError, OsmReadError, FileExistsError) as exc:
         raise click.ClickException(_message(exc)) from None
@@ -408,48 +414,31 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
       corridors route "21.03,105.85" "Điện Biên Phủ" --profile passenger
       corridors route "Côn Minh" "Cảng Hải Phòng" --profile freight --year 2030
     """
-    from corridors.analysis.analysis_network import AnalysisNetwork
-    from corridors.analysis.locate import locate
-    from corridors.build.pipeline import build_network
+    from corridors.api import build_network, route
 
     try:
-        result = build_network(year, _read_scenario(scenario_path), catalog_path=catalog_path)
-        net = AnalysisNetwork(str(year), result.tables, result.catalog)
-        a, b = locate(net, origin), locate(net, destination)
+        net = build_network(year, _read_scenario(scenario_path), catalog=catalog_path)
+        out = route(net, origin, destination, profile)
     except (InputError, LookupError) as exc:
         raise click.ClickException(_message(exc)) from None
-    router = net.router(profile)
-    r = router.route(a.node, b.node)
-    from corridors.network.crossings import route_border_summary
-
-    xb = route_border_summary(router.edges, r.edge_rows) if r else {}
-    out = {"from": a.label, "to": b.label, "from_id": a.place_id, "to_id": b.place_id,
-           "year": year, "profile": profile, "scenario": result.scenario.name,
-           "reachable": r is not None,
-           "time_h": round(r.time_h, 4) if r else None,
-           "length_km": round(r.length_km, 3) if r else None,
-           "km_by_mode": r.km_by_mode if r else {}, "km_by_class": r.km_by_class if r else {},
-           "transfers": r.transfers if r else None,
-           "border_crossings": r.border_crossings if r else None,
-           "crossings": xb.get("crossings"), "gates": xb.get("gates", []),
-           "gauge_breaks": xb.get("gauge_breaks"),
-           "snap_km": {"from": a.snap_km, "to": b.snap_km}}
+    for key in ("from_node", "to_node"):  # node ids of the Python API's graph, not for print
+        del out[key]
     if fmt == "json":
         click.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    if r is None:
-        click.echo(f"{a.label} → {b.label} ({year}, {profile}): no route")
+    if not out["reachable"]:
+        click.echo(f"{out['from']} → {out['to']} ({year}, {profile}): no route")
         return
-    hours, minutes = divmod(round(r.time_h * 60), 60)
-    click.echo(f"{a.label} → {b.label} ({year}, {profile}, scenario {out['scenario']}): "
-               f"{hours} h {minutes:02d} min, {r.length_km:,.1f} km")
-    for k, v in sorted(r.km_by_class.items(), key=lambda kv: -kv[1]):
+    hours, minutes = divmod(round(out["time_h"] * 60), 60)
+    click.echo(f"{out['from']} → {out['to']} ({year}, {profile}, scenario {out['scenario']}): "
+               f"{hours} h {minutes:02d} min, {out['length_km']:,.1f} km")
+    for k, v in sorted(out["km_by_class"].items(), key=lambda kv: -kv[1]):
         click.echo(f"  {k:26s} {v:9,.1f} km")
-    if r.transfers:
-        click.echo(f"  transfers: {r.transfers}")
-    if xb.get("crossings"):
-        click.echo(f"  border crossings: {xb['crossings']} ({', '.join(xb['gates'])}); "
-                   f"breaks of gauge: {xb['gauge_breaks']}")
+    if out["transfers"]:
+        click.echo(f"  transfers: {out['transfers']}")
+    if out["crossings"]:
+        click.echo(f"  border crossings: {out['crossings']} ({', '.join(out['gates'])}); "
+                   f"breaks of gauge: {out['gauge_breaks']}")
 
 
 @main.command("analyse")
@@ -504,7 +493,7 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
     try:
         paths = write_tables(analyses.tables, out_dir, formats, force=force)
     except FileExistsError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
     la, lb = analyses.labels
     tot = analyses.tables["project_attribution"].attrs.get("totals", {}).get(profiles[0], {})
     click.echo(f"{la} → {lb}: gate OD hours saved ({profiles[0]}): "
@@ -602,7 +591,7 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
         if not no_static:
             paths += write_static_maps(results, out_dir, force=force)
     except (FileExistsError, LookupError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
     for p in paths:
         click.echo(f"wrote {p}")
 
@@ -785,15 +774,9 @@ def export_cmd(year, compare, scenario_path, catalog_path, osm, crs: str, out_di
         paths = write_exports(results, out_dir, crs="EPSG:3405" if crs == "vn2000"
                               else "EPSG:4326", force=force)
     except (FileExistsError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(_message(exc)) from None
     for p in paths:
         click.echo(f"wrote {p}")
-
-
-def _default_dems() -> list[Path]:
-    from corridors.network.terrain import dem_paths_default
-
-    return dem_paths_default()
 
 
 @main.command("info")

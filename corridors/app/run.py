@@ -114,38 +114,87 @@ def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> Non
         f"corridors run by pid {os.getpid()} on {socket.gethostname()}, updated {started}\n"
         f"written: {', '.join(m['scenario'] for m in done) or '-'}\n"
         f"not yet written: {', '.join(pending)}\n"
-        "This folder mixes runs until a run completes; rerun with --force.\n")
+        "This folder mixes runs until a run completes; rerun with force (corridors run "
+        "--force, or force=True in Python).\n")
     if (folder.path / "index.html").exists() or done:
         folder.write_text("index.html", _index_html(done, pending))
+
+
+def _check_scenarios(scenarios: Sequence[Scenario], catalog_path=None) -> list[Scenario]:
+    """Return the base and the scenarios, after checking every scenario against the catalog.
+
+    Raises
+    ------
+    ValueError
+        If two scenarios share a name.
+    corridors.core.diagnostics.InputError
+        For a scenario that does not fit the catalog (every scenario's mistakes surface before
+        any work is done).
+    """
+    todo = [BASE, *scenarios]
+    names = [s.name for s in todo]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two scenarios share a name: {names}")
+    for sc in scenarios:
+        apply_scenario(sc, catalog_path)
+    return todo
+
+
+def _compute(sc: Scenario, years: Sequence[int], step: Callable[[str], None], *, osm,
+             catalog_path, allow_empty: bool, each_year: bool) -> RunResults:
+    """Compute every result of one scenario (and every year between, with ``each_year``)."""
+    step(f"{sc.name}: computing")
+    results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
+                              progress=lambda name, s=sc.name: step(f"{s}: {name}"),
+                              allow_empty=allow_empty)
+    if each_year:
+        step(f"{sc.name}: every year")
+        _add_trajectories(results)
+    return results
+
+
+def compute_all(years: Sequence[int] = (2025, 2030), scenarios: Sequence[Scenario] = (), *,
+                osm=None, catalog_path=None, progress: Callable[[str], None] | None = None,
+                allow_empty: bool = False, each_year: bool = False) -> list[RunResults]:
+    """Compute what :func:`run_all` writes, for the base and each scenario, writing nothing.
+
+    Returns
+    -------
+    list of RunResults
+        The base first, then the scenarios in order.
+    """
+    step = progress or (lambda name: None)
+    return [_compute(sc, years, step, osm=osm, catalog_path=catalog_path,
+                     allow_empty=allow_empty, each_year=each_year)
+            for sc in _check_scenarios(scenarios, catalog_path)]
 
 
 def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             scenarios: Sequence[Scenario] = (), *, osm=None, catalog_path=None,
             force: bool = False, progress: Callable[[str], None] | None = None,
             allow_empty: bool = False, each_year: bool = False,
-            graphml: bool = False) -> list[dict]:
+            graphml: bool = False,
+            on_results: Callable[[RunResults, dict], None] | None = None) -> list[dict]:
     """Run the main job for the base and each scenario; return their manifests.
 
     With ``each_year``, every year between the two is computed from the same master network
     (:mod:`corridors.analysis.trajectories`): the tables ``trajectory_*`` and the report's chart of
     time to Hà Nội per gate by year, with the year each gate gets its gain. With ``graphml``,
-    the networks are also written as GraphML (GeoPackage only by default).
+    the networks are also written as GraphML (GeoPackage only by default). ``on_results`` is
+    called with each scenario's results and manifest once its folder is written (the Python
+    API keeps them; the command lets them go, one scenario at a time).
 
     Raises
     ------
-    FileExistsError
+    corridors.core.outputs.OutputExistsError
         If a scenario's folder exists and ``force`` is False, or OUT/index.html exists and was
         not written by corridors (nothing is written then).
     corridors.core.outputs.OutputLockedError
         If another run writes into ``out_dir``.
     """
     out = Path(out_dir)
-    todo = [BASE, *scenarios]
+    todo = _check_scenarios(scenarios, catalog_path)
     names = [s.name for s in todo]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two scenarios share a name: {names}")
-    for sc in scenarios:  # every scenario's mistakes surface before any work is done
-        apply_scenario(sc, catalog_path)
     step = progress or (lambda name: None)
     manifests: list[dict] = []
     with output_lock(out) as folder:  # the check and the swaps happen under one lock
@@ -153,13 +202,8 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
         for i, sc in enumerate(todo):
             _mark(folder, manifests, names[i:])
             t0 = time.perf_counter()
-            step(f"{sc.name}: computing")
-            results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
-                                      progress=lambda name, s=sc.name: step(f"{s}: {name}"),
-                                      allow_empty=allow_empty)
-            if each_year:
-                step(f"{sc.name}: every year")
-                _add_trajectories(results)
+            results = _compute(sc, years, step, osm=osm, catalog_path=catalog_path,
+                               allow_empty=allow_empty, each_year=each_year)
             with folder.staging(sc.name) as stage:
                 manifest = _write_scenario(results, stage,
                                            lambda n, s=sc.name: step(f"{s}: {n}"), graphml)
@@ -168,6 +212,8 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
                                                            indent=2), encoding="utf-8")
                 folder.commit_folder(stage, sc.name)
             manifests.append(manifest)
+            if on_results:
+                on_results(results, manifest)
         from corridors.app.uncertainty_run import uncertainty_links
 
         links = uncertainty_links(out)  # reports of `corridors uncertainty` in this folder

@@ -25,6 +25,7 @@ from corridors.build.network_inputs import NotModelled, facilities, link_specs
 from corridors.build.quality import quality_report
 from corridors.catalog.model import Catalog, apply_reading, load_catalog
 from corridors.catalog.scenario import BASE, Scenario, apply_scenario
+from corridors.core.outputs import OutputExistsError
 from corridors.layers.attribution import attribution_text
 from corridors.layers.datadir import data_dir
 from corridors.layers.osm import OsmReadError
@@ -355,8 +356,7 @@ def output_paths(year: int, scenario: Scenario, out_dir: str | Path, force: bool
              out / f"quality_{stem[8:]}.md"] + ([out / f"{stem}.graphml"] if graphml else [])
     existing = [p for p in paths if p.exists()]
     if existing and not force:
-        raise FileExistsError(", ".join(str(p) for p in existing) + " already exist(s): pass "
-                              "--force to replace, or choose another --out")
+        raise OutputExistsError(", ".join(str(p) for p in existing) + " already exist(s)")
     return paths
 
 

@@ -71,6 +71,50 @@ class OutputLockedError(FileExistsError):
     """Another writer holds the output folder (the CLI turns it into one line, exit code 1)."""
 
 
+#: What ``force=True`` does to a file in the way, in the library's words and the command's.
+_FORCE_ACTIONS = {"replace": ("replaces it", "replace it"),
+                  "move aside": ("moves it aside", "move it aside")}
+
+
+class OutputExistsError(FileExistsError):
+    """A file or folder to be written exists, and ``force`` was not given.
+
+    The message speaks the library's language, ``"<path> already exists (force=True replaces
+    it, or write to another folder)"``; the ``corridors`` command says the same in its own
+    with :meth:`cli_message` (``pass --force``).
+
+    Parameters
+    ----------
+    problem : str
+        What is in the way, e.g. ``"corridors-out/base already exists"``.
+    action : {"replace", "move aside"}
+        What ``force=True`` does to it.
+
+    Examples
+    --------
+    >>> err = OutputExistsError("out/base already exists")
+    >>> str(err)
+    'out/base already exists (force=True replaces it, or write to another folder)'
+    >>> err.cli_message()
+    'out/base already exists: pass --force to replace it, or choose another --out'
+    """
+
+    def __init__(self, problem: str, action: str = "replace"):
+        if action not in _FORCE_ACTIONS:
+            raise ValueError(f"unknown action {action!r}; valid: {', '.join(_FORCE_ACTIONS)}")
+        self.problem, self.action = problem, action
+        super().__init__(f"{problem} (force=True {_FORCE_ACTIONS[action][0]}, or write to "
+                         "another folder)")
+
+    def __reduce__(self):
+        return type(self), (self.problem, self.action)
+
+    def cli_message(self, flag: str = "--force", out_option: str = "--out") -> str:
+        """Return the message in the command line's words (its flag and output option)."""
+        return (f"{self.problem}: pass {flag} to {_FORCE_ACTIONS[self.action][1]}, or choose "
+                f"another {out_option}")
+
+
 @dataclass(frozen=True)
 class LockInfo:
     """Who holds an output folder.
@@ -272,10 +316,9 @@ class OutputFolder:
             if name in set(replaceable):
                 if name in ours:
                     continue
-                raise FileExistsError(f"{p} exists and was not written by corridors: pass "
-                                      "--force to move it aside, or choose another --out")
-            raise FileExistsError(f"{p} already exists: pass --force to replace it, or "
-                                  "choose another --out")
+                raise OutputExistsError(f"{p} exists and was not written by corridors",
+                                        "move aside")
+            raise OutputExistsError(f"{p} already exists")
 
     @contextmanager
     def staging(self, name: str) -> Iterator[Path]:
