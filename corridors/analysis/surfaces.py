@@ -23,8 +23,8 @@ from affine import Affine
 from corridors.analysis.access import origins
 from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.analysis.population import Attachment, attach, point_times
+from corridors.core.constants import METRIC_CRS
 from corridors.layers.region import read_layer
-from corridors.network.schema import METRIC_CRS
 
 #: Cell size of the grid, degrees (about 2.2 km east-west and north-south at 21° N).
 CELL_DEG = 0.02

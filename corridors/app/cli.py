@@ -16,9 +16,12 @@ import pandas as pd
 from corridors import __version__
 from corridors.catalog.model import Catalog, load_catalog
 from corridors.catalog.validation import validate
+from corridors.core.constants import YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import InputError
 
 FORMATS = click.Choice(["table", "json", "csv"])
+#: A year option's type: the plausible years of :mod:`corridors.core.constants`.
+YEAR = click.IntRange(YEAR_MIN, YEAR_MAX)
 
 catalog_option = click.option(
     "--catalog", "catalog_path", type=click.Path(exists=True, path_type=Path), default=None,
@@ -209,7 +212,7 @@ def validate_cmd(path: Path | None) -> None:
 @format_option
 @click.option("--mode", type=click.Choice(["road", "rail", "waterway", "air", "dry_port"]),
               help="Only projects of this mode.")
-@click.option("--open-by", type=click.IntRange(2000, 2060), metavar="YEAR",
+@click.option("--open-by", type=YEAR, metavar="YEAR",
               help="Only projects open by this year.")
 @click.option("--include-existing", is_flag=True,
               help="Also list the existing trunk links of the 2025 network.")
@@ -292,8 +295,8 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
 
 
 @main.command("build")
-@click.option("--year", required=True, type=click.IntRange(2000, 2060),
-              help="Year of the network (2000-2060).")
+@click.option("--year", required=True, type=YEAR,
+              help=f"Year of the network ({YEAR_MIN}-{YEAR_MAX}).")
 @click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Scenario file (YAML): delays, drops, additions, speeds.")
 @click.option("--osm", type=click.Path(path_type=Path),
@@ -387,7 +390,7 @@ def _read_scenario(path: Path | None):
 @main.command("route")
 @click.argument("origin", metavar="FROM")
 @click.argument("destination", metavar="TO")
-@click.option("--year", default=2025, show_default=True, type=click.IntRange(2000, 2060),
+@click.option("--year", default=2025, show_default=True, type=YEAR,
               help="Year of the network.")
 @profile_option
 @scenario_option
@@ -453,7 +456,7 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
 
 
 @main.command("analyse")
-@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+@click.option("--years", nargs=2, type=YEAR, default=(2025, 2030),
               show_default=True, metavar="A B", help="The two years to compare.")
 @scenario_option
 @catalog_option
@@ -514,9 +517,9 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
 
 
 def _compare_options(f):
-    f = click.option("--compare", nargs=2, type=click.IntRange(2000, 2060), default=None,
+    f = click.option("--compare", nargs=2, type=YEAR, default=None,
                      metavar="A B", help="The two years to compare (default 2025 2030).")(f)
-    return click.option("--year", type=click.IntRange(2000, 2060), default=None,
+    return click.option("--year", type=YEAR, default=None,
                         help="One year only (same as --compare YEAR YEAR).")(f)
 
 
@@ -615,7 +618,7 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
 @click.option("--scenario", "scenario_paths", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Scenario file (YAML), repeatable; the base always runs too.")
-@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+@click.option("--years", nargs=2, type=YEAR, default=(2025, 2030),
               show_default=True, metavar="A B", help="The two years to compare.")
 @catalog_option
 @click.option("--force", is_flag=True, help="Replace the previous run of the same scenarios.")
@@ -680,7 +683,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Scenario file (YAML), repeatable; the base always runs too. Its "
                    "'uncertainty:' key overrides data/uncertainty.yaml.")
-@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+@click.option("--years", nargs=2, type=YEAR, default=(2025, 2030),
               show_default=True, metavar="A B", help="First and last year; every year between "
                                                      "is simulated.")
 @click.option("--scheduler", metavar="ADDRESS",

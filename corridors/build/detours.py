@@ -34,9 +34,10 @@ from pyproj import Transformer
 
 from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog, Place
+from corridors.core.constants import METRIC_CRS
 from corridors.network.build import NetworkTables
 from corridors.network.routing import Router
-from corridors.network.schema import METRIC_CRS, ROUTING_PROFILES
+from corridors.network.schema import ROUTING_PROFILES
 from corridors.network.specs import LinkSpec
 
 __all__ = [

@@ -245,7 +245,7 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
     Parameters
     ----------
     year : int
-        Year of the network (2000-2060).
+        Year of the network (:data:`~corridors.core.constants.YEAR_MIN` to ``YEAR_MAX``).
     scenario : Scenario, optional
         Default: the catalogs as shipped.
     osm : path or "overpass", optional

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from corridors.catalog.model import Catalog, Place, default_catalog_dir
+from corridors.core.constants import HISTORIC_YEAR_MIN, YEAR_MAX
 from corridors.core.diagnostics import InputError, Problem
 from corridors.core.safe_yaml import YamlInputError, load_yaml
 from corridors.network.build import MasterNetwork
@@ -51,7 +52,7 @@ PROFILES = ("car", "truck")
 BASES = ("fact", "assumption")
 #: Keys of a scenario's ``gates:`` entry.
 GATE_KEYS = ("open", "clearance_factor", "clearance_h")
-_YEARS = (1850, 2060)
+_YEARS = (HISTORIC_YEAR_MIN, YEAR_MAX)
 
 
 @dataclass(frozen=True)

@@ -16,13 +16,9 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
 from corridors.catalog.model import RawCatalog, read_raw
-from corridors.catalog.timing import (
-    HISTORIC_YEAR_MIN,
-    YEAR_MAX,
-    YEAR_MIN,
-    plan_open_year,
-)
 from corridors.catalog.timing import OPEN_YEAR_BASES as _OPEN_YEAR_BASES
+from corridors.catalog.timing import plan_open_year
+from corridors.core.constants import HISTORIC_YEAR_MIN, METRIC_CRS, WGS84, YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import Problem
 from corridors.layers.region import read_layer
 
@@ -50,11 +46,9 @@ OPEN_YEAR_BASES = set(_OPEN_YEAR_BASES)
 GATE_MAX_BORDER_KM = 2.0
 #: Points may lie this far outside the 21 provinces and still be in the study area (km).
 STUDY_AREA_MARGIN_KM = 10.0
-#: Metric CRS for distances: WGS 84 / UTM zone 48N.
-METRIC_CRS = "EPSG:32648"
 
 _ID = re.compile(r"^[a-z0-9_]+$")
-_TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+_TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
 
 
 @dataclass(frozen=True)
