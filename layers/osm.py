@@ -34,7 +34,6 @@ import bz2
 import gzip
 import json
 import math
-import os
 import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -52,6 +51,7 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely.geometry import Point, Polygon, box
 
+from corridors.core.atomic import atomic_path
 from corridors.core.constants import METRIC_CRS
 
 #: ``highway`` values kept: the classes that matter for regional planning.
@@ -858,29 +858,24 @@ def _write_osm_xml(elements: dict[tuple[str, int], dict], bounds: Iterable[float
             "license": "https://opendatacommons.org/licenses/odbl/1-0/"}
     name = out_path.name.lower()
     opener = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
-    tmp = out_path.with_name(out_path.name + ".part")
     out_path.parent.mkdir(parents=True, exist_ok=True)
 
     def text(elem: ElementTree.Element) -> bytes:
         return ElementTree.tostring(elem, encoding="unicode").encode("utf-8") + b"\n"
 
-    try:
-        with opener(tmp, "wb") as fh:
-            fh.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
-            fh.write(("<osm" + "".join(f" {k}={quoteattr(v)}" for k, v in root.items())
-                      + ">\n").encode("utf-8"))
-            if osm_base:
-                fh.write(text(ElementTree.Element("meta", {"osm_base": str(osm_base)})))
-            fh.write(text(ElementTree.Element("bounds", {
-                "minlat": repr(float(s)), "minlon": repr(float(w)),
-                "maxlat": repr(float(n)), "maxlon": repr(float(e))})))
-            for kind in ("node", "way", "relation"):
-                for key in sorted(k for k in elements if k[0] == kind):
-                    fh.write(text(_osm_element(elements[key])))
-            fh.write(b"</osm>\n")
-        os.replace(tmp, out_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(out_path, tmp_name=out_path.name + ".part") as tmp, opener(tmp, "wb") as fh:
+        fh.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+        fh.write(("<osm" + "".join(f" {k}={quoteattr(v)}" for k, v in root.items())
+                  + ">\n").encode("utf-8"))
+        if osm_base:
+            fh.write(text(ElementTree.Element("meta", {"osm_base": str(osm_base)})))
+        fh.write(text(ElementTree.Element("bounds", {
+            "minlat": repr(float(s)), "minlon": repr(float(w)),
+            "maxlat": repr(float(n)), "maxlon": repr(float(e))})))
+        for kind in ("node", "way", "relation"):
+            for key in sorted(k for k in elements if k[0] == kind):
+                fh.write(text(_osm_element(elements[key])))
+        fh.write(b"</osm>\n")
 
 
 def _osm_element(el: dict) -> ElementTree.Element:

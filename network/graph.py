@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,6 +10,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 from corridors.network.schema import EDGE_COLUMNS
+
+from corridors.core.atomic import atomic_path
 
 
 def to_graph(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, **graph_attrs) -> nx.MultiDiGraph:
@@ -58,13 +58,6 @@ def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=G.graph.get("crs", "EPSG:4326"))
 
 
-def _atomic_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    return Path(tmp)
-
-
 def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
     """Write layers to a GeoPackage atomically (a failed write leaves no file behind).
 
@@ -80,18 +73,13 @@ def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
     pathlib.Path
     """
     path = Path(path)
-    tmp = _atomic_path(path)
-    try:
+    with atomic_path(path) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 out = frame.reset_index() if frame.index.name else frame
                 out.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
             else:
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -110,13 +98,8 @@ def write_graphml(G: nx.MultiDiGraph, path: str | Path) -> Path:
             if not isinstance(v, str | int | float | bool):
                 d[k] = str(v)
     H.graph = {k: v for k, v in H.graph.items() if isinstance(v, str | int | float | bool)}
-    tmp = _atomic_path(path)
-    try:
+    with atomic_path(path) as tmp:
         nx.write_graphml(H, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
