@@ -4,9 +4,4 @@ The planning domain: catalogs of the government's projects, corridors and places
 and the ``corridors`` command.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("corridors")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+from corridors.core.version import __version__ as __version__

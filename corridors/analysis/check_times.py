@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog, Place
 from corridors.catalog.scenario import Scenario
 from corridors.core.constants import YEAR_MAX, YEAR_MIN

@@ -19,7 +19,7 @@ import pandas as pd
 import rasterio
 import shapely
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.core.constants import METRIC_CRS
 from corridors.layers.region import raster_path, read_layer
 from corridors.network.routing import Router

@@ -13,11 +13,10 @@ from typing import Any
 import click
 import pandas as pd
 
-from corridors import __version__
-from corridors.catalog.model import Catalog, load_catalog
-from corridors.catalog.validation import validate
+from corridors.catalog.model import Catalog
 from corridors.core.constants import YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import InputError
+from corridors.core.version import __version__
 
 FORMATS = click.Choice(["table", "json", "csv"])
 #: A year option's type: the plausible years of :mod:`corridors.core.constants`.
@@ -107,6 +106,8 @@ def _check_years(years, option: str, *, equal_ok: bool = False) -> None:
 
 
 def _load(catalog_path: Path | None) -> Catalog:
+    from corridors.catalog.load import load_catalog  # reads the network code: not on --help
+
     try:
         return load_catalog(catalog_path)
     except InputError as exc:
@@ -195,6 +196,8 @@ def validate_cmd(path: Path | None) -> None:
       corridors validate
       corridors validate ./my-catalog/
     """
+    from corridors.catalog.validation import validate
+
     problems = validate(path)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
@@ -411,8 +414,8 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
       corridors route "21.03,105.85" "Điện Biên Phủ" --profile passenger
       corridors route "Côn Minh" "Cảng Hải Phòng" --profile freight --year 2030
     """
-    from corridors.analysis.analysis_network import AnalysisNetwork
     from corridors.analysis.locate import locate
+    from corridors.build.analysis_network import AnalysisNetwork
     from corridors.build.pipeline import build_network
 
     try:

@@ -18,13 +18,14 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from corridors import __version__
 from corridors.build.cache import cache_dir as _cache_dir
 from corridors.build.cache import fetch_backbone
 from corridors.build.network_inputs import NotModelled, facilities, link_specs
 from corridors.build.quality import quality_report
-from corridors.catalog.model import Catalog, apply_reading, load_catalog
+from corridors.catalog.load import load_catalog
+from corridors.catalog.model import Catalog, apply_reading
 from corridors.catalog.scenario import BASE, Scenario, apply_scenario
+from corridors.core.version import __version__
 from corridors.layers.attribution import attribution_text
 from corridors.layers.datadir import data_dir
 from corridors.layers.osm import OsmReadError

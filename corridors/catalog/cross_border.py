@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from corridors.catalog.model import Catalog, Place, default_catalog_dir
+from corridors.catalog.model import Catalog, Place, default_catalog_dir, read_raw
 from corridors.core.constants import HISTORIC_YEAR_MIN, YEAR_MAX
 from corridors.core.diagnostics import InputError, Problem
 from corridors.core.safe_yaml import YamlInputError, load_yaml
@@ -261,8 +261,6 @@ def load_cross_border(catalog: Catalog, catalog_path: str | Path | None = None
         doc = load_yaml(path, what=f"the catalog file {path.name}")
     except YamlInputError as exc:
         raise InputError(exc.problems, what=f"the catalog file {path}") from None
-    from corridors.catalog.model import read_raw
-
     folder_projects = {e.get("id") for _, e in read_raw(catalog_path).entries["projects"]
                        if isinstance(e, dict)}
     problems = validate_cross_border(doc, path.name, catalog, folder_projects | set(
