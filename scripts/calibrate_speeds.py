@@ -30,7 +30,7 @@ from corridors.analysis.check_times import (
     published_range,
     read_observations,
 )
-from corridors.build.pipeline import calibration as cal
+from corridors.build import calibration as cal
 from corridors.core.atomic import atomic_path
 
 MAX_ROUNDS = 6
