@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pyrosm
 import pytest
-from corridors.layers.osm import ROAD_HIGHWAYS, OsmData, OsmReadError, metric_crs_for, read_osm
+from corridors.layers.osm import OsmData, OsmReadError, metric_crs_for, read_osm
+from corridors.layers.osm_selection import ROAD_HIGHWAYS
 from corridors.network.from_osm import (
     HIGHWAY_CLASS,
     network_tables_from_osm,

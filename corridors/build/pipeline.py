@@ -132,7 +132,8 @@ def overpass_extract(bbox: tuple | None, refresh: bool = False) -> Path:
     layers.osm.OsmReadError
         Without a bbox, or when the download fails.
     """
-    from corridors.layers.osm import OVERPASS_SELECTION, OsmReadError, download_osm
+    from corridors.layers.osm import OsmReadError, download_osm
+    from corridors.layers.overpass import OVERPASS_SELECTION
 
     if bbox is None:
         raise OsmReadError("osm='overpass' needs a bbox (west, south, east, north) to download")
