@@ -25,14 +25,9 @@ Examples
 
 # Imported under private names: dir(corridors) lists the API, not these.
 from importlib import import_module as _import_module
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-try:
-    __version__ = _version("corridors")
-except _PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+from corridors.core.version import __version__ as __version__
 
 #: The public API: name to the module that defines it (imported on first access, PEP 562).
 _API = {

@@ -45,7 +45,7 @@ import geopandas as gpd
 import networkx as nx
 
 from corridors.analysis.analyses import DEFAULT_PROFILES, network_label
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.analysis.locate import locate
 from corridors.analysis.results import RunResults, compute_results
 from corridors.build.pipeline import OVERPASS, BuildResult

@@ -33,8 +33,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from shapely.geometry import Point
 
-#: The metric CRS of the static maps (UTM zone 48N, metres).
-CRS = "EPSG:32648"
+from corridors.core.constants import METRIC_CRS
+
+#: The CRS of the static maps: the project's metric CRS (UTM zone 48N, metres).
+CRS = METRIC_CRS
 DPI = 130
 #: Matplotlib line styles of the project statuses.
 STATUS_LINESTYLE = {"open": "-", "under_construction": (0, (6, 3)), "planned": (0, (3, 3)),

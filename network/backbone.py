@@ -22,11 +22,13 @@ import pandas as pd
 import shapely
 from corridors.layers.region import read_layer
 from corridors.network.lengths import RouteSection, true_lengths
-from corridors.network.schema import EDGE_COLUMNS, METRIC_CRS
+from corridors.network.schema import EDGE_COLUMNS
 from corridors.network.terrain import add_terrain
 from corridors.network.topology import node_lines
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString
+
+from corridors.core.constants import METRIC_CRS
 
 #: Dangling road ends move onto another end or road within this distance (m).
 ROAD_SNAP_M = 1000.0

@@ -21,9 +21,7 @@ must come back as ``None``, route on :func:`car_graph`, the view without those e
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -32,6 +30,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 from corridors.network.schema import EDGE_COLUMNS, ROUTING_PROFILES
+
+from corridors.core.atomic import atomic_path
 
 #: Modes a car may use: those of the car routing profile (roads, and the transfers that take a
 #: car to a station, port, airport or across a border gate, with their fixed times).
@@ -206,13 +206,6 @@ def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=G.graph.get("crs", "EPSG:4326"))
 
 
-def _atomic_path(path: Path) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.unlink(tmp)
-    return Path(tmp)
-
-
 def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
     """Write layers to a GeoPackage atomically (a failed write leaves no file behind).
 
@@ -228,18 +221,13 @@ def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
     pathlib.Path
     """
     path = Path(path)
-    tmp = _atomic_path(path)
-    try:
+    with atomic_path(path) as tmp:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 out = frame.reset_index() if frame.index.name else frame
                 out.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
             else:
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 
@@ -273,13 +261,8 @@ def write_graphml(G: nx.MultiDiGraph, path: str | Path) -> Path:
         for k, v in d.items():
             d[k] = str(v)
     H.graph = {k: v for k, v in H.graph.items() if isinstance(v, str | int | float | bool)}
-    tmp = _atomic_path(path)
-    try:
+    with atomic_path(path) as tmp:
         nx.write_graphml(H, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -30,9 +30,11 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from corridors.network.schema import METRIC_CRS, TERRAINS
+from corridors.network.schema import TERRAINS
 from pyproj import Transformer
 from scipy.optimize import lsq_linear
+
+from corridors.core.constants import METRIC_CRS
 
 #: Bounds of a fitted circuity factor (unitless). Below 1 a road would be shorter than its
 #: drawing; 1.6 is beyond the circuity of the region's worst mountain passes measured here.

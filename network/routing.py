@@ -19,10 +19,12 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
-from corridors.network.schema import METRIC_CRS, ROUTING_PROFILES
+from corridors.network.schema import ROUTING_PROFILES
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, MultiLineString
+
+from corridors.core.constants import METRIC_CRS
 
 #: Stands in for zero weights: csgraph may drop explicit zeros of sparse input (a 0 h transfer
 #: would vanish). Only zeros are replaced, so that times and km of a matrix are the sums along

@@ -75,5 +75,3 @@ EDGE_COLUMNS = ["u", "v", "key", "mode", "class", "length_km", "terrain", "lanes
                 "time_h_car", "time_h_truck", "cost_vnd_truck", "source", "project",
                 "open_year", "schematic"]
 
-#: Metric CRS used for lengths and snapping: WGS 84 / UTM zone 48N (metres).
-METRIC_CRS = "EPSG:32648"

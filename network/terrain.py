@@ -3,7 +3,7 @@
 Method
 ------
 1. **Samples.** Each road edge is projected to the metric CRS of the project (EPSG:32648, WGS 84 /
-   UTM 48N, :data:`network.schema.METRIC_CRS`) and sampled every ~250 m
+   UTM 48N, :data:`corridors.core.constants.METRIC_CRS`) and sampled every ~250 m
    (:data:`SAMPLE_STEP_M`): an edge of length L gets ``n = ceil(L / 250 m)`` points at the
    middles of n equal parts (a short edge gets one point, its middle).
 2. **Best DEM per sample.** The DEMs are taken in priority order, finest first: user-supplied
@@ -107,9 +107,11 @@ import rasterio.warp
 import shapely
 import shapely.ops
 from corridors.layers.region import raster_path
-from corridors.network.schema import METRIC_CRS, TERRAINS
+from corridors.network.schema import TERRAINS
 from rasterio.windows import Window
 from scipy import ndimage
+
+from corridors.core.constants import METRIC_CRS
 
 #: Distance between samples along an edge, metres.
 SAMPLE_STEP_M = 250.0

@@ -16,10 +16,11 @@ import networkx as nx
 import numpy as np
 import shapely
 import shapely.ops
-from corridors.network.schema import METRIC_CRS
 from scipy.spatial import cKDTree
 from shapely.geometry import LineString, Point
 from shapely.ops import substring
+
+from corridors.core.constants import METRIC_CRS
 
 #: Coordinates closer than this (m) are the same node.
 NODE_GRID_M = 1.0

@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 import rasterio
 from corridors.layers.region import raster_path
-from corridors.network.schema import METRIC_CRS
 from corridors.network.terrain import SAMPLE_STEP_M, sample_points
 from pyproj import Transformer
 from scipy import ndimage
+
+from corridors.core.constants import METRIC_CRS
 
 #: People per km² from which a 1 km pixel is built-up (UN degree of urbanisation, urban centre).
 URBAN_DENSITY_PER_KM2 = 1500.0

@@ -159,8 +159,9 @@ def child_baselines(osm: str) -> dict:
     from corridors.network.graph import to_graph
     from corridors.network.routing import Router
 
-    from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+    from corridors.analysis.access import KEY_DESTINATIONS
     from corridors.analysis.criticality import critical_links
+    from corridors.build.analysis_network import AnalysisNetwork
     from corridors.build.pipeline import build_network
 
     result = build_network(YEAR, osm=osm)

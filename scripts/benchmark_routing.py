@@ -1,7 +1,7 @@
 """Time the routing engine (:class:`network.routing.Router`) against networkx.
 
 On the embedded network of a year, the sources are every border gate and the gate of every BGEZ
-(:meth:`corridors.analysis.analysis_network.AnalysisNetwork.gates` and ``bgez_gate``); the sources x
+(:meth:`corridors.build.analysis_network.AnalysisNetwork.gates` and ``bgez_gate``); the sources x
 all-nodes travel-time matrix is computed
 
 * with networkx: ``nx.single_source_dijkstra_path_length`` per source, on a DiGraph built once
@@ -44,7 +44,7 @@ import pandas as pd  # noqa: E402
 from corridors.network.routing import Router  # noqa: E402
 from corridors.network.schema import ROUTING_PROFILES  # noqa: E402
 
-from corridors.analysis.analysis_network import AnalysisNetwork  # noqa: E402
+from corridors.build.analysis_network import AnalysisNetwork  # noqa: E402
 from corridors.build.pipeline import build_network  # noqa: E402
 
 #: Synthetic graphs: target number of directed edges.

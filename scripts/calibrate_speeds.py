@@ -31,6 +31,7 @@ from corridors.analysis.check_times import (
     read_observations,
 )
 from corridors.build import calibration as cal
+from corridors.core.atomic import atomic_path
 
 MAX_ROUNDS = 6
 #: Stop when no parameter moves by more than this share between rounds.
@@ -121,10 +122,9 @@ def main(argv: list[str] | None = None) -> int:
                     f"{next(p for p in cal.PARAMETERS if p.name == name).why}")
             for yaml_path in paths:
                 text = cal.patch_figure(text, yaml_path, values[name], note)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        load_speed_table(tmp)  # refuse to write a table that does not load
-        tmp.replace(path)
+        with atomic_path(path, tmp_name=path.with_suffix(".tmp").name) as tmp:
+            tmp.write_text(text, encoding="utf-8")
+            load_speed_table(tmp)  # refuse to write a table that does not load
         print(f"wrote {path}")
     return 0
 

@@ -11,10 +11,10 @@ from corridors.network.build import MasterNetwork, tables_for_year
 from shapely.geometry import LineString
 
 from corridors.analysis.access import gate_access, gate_matrix
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.attribution import attribute_projects
 from corridors.analysis.compare import compare_corridors, compare_gates, compare_od
 from corridors.analysis.corridor_kpis import corridor_kpis
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog, Corridor, Place, Waypoint
 
 # A line of places 0.5 degree apart (about 52 km) along latitude 21:

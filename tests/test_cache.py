@@ -21,7 +21,7 @@ from corridors.network.backbone import Backbone
 from corridors.app.cli import main
 from corridors.build import cache
 from corridors.build.pipeline import _backbone_key, load_backbone
-from corridors.catalog.model import load_catalog
+from corridors.catalog.load import load_catalog
 from corridors.catalog.route_lengths import read_route_sections
 
 

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from corridors.catalog.model import load_catalog
+from corridors.catalog.load import load_catalog
 from corridors.catalog.validation import GATE_MAX_BORDER_KM, geography, to_metric
 
 

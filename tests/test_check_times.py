@@ -20,7 +20,7 @@ from corridors.analysis.check_times import (
     summary,
 )
 from corridors.app.cli import main
-from corridors.catalog.model import load_catalog
+from corridors.catalog.load import load_catalog
 from corridors.core.diagnostics import InputError
 
 HEADER = ",".join(COLUMNS)

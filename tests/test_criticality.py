@@ -17,8 +17,8 @@ from corridors.network.build import NetworkTables
 from corridors.network.routing import Router
 from shapely.geometry import LineString
 
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.criticality import COLUMNS, critical_links, criticality_summary
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog, Place
 
 GATE, HN = "gate_test", "city_ha_noi"

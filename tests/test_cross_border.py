@@ -11,12 +11,12 @@ from click.testing import CliRunner
 from corridors.network.crossings import route_border_summary
 from corridors.network.speeds import load_speed_table
 
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.international import international_od, route_international
 from corridors.app.cli import main
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import build_networks
 from corridors.catalog.cross_border import load_cross_border
-from corridors.catalog.model import load_catalog
+from corridors.catalog.load import load_catalog
 from corridors.catalog.scenario import apply_scenario, read_scenario
 from corridors.core.diagnostics import InputError
 

@@ -13,7 +13,7 @@ import pytest
 from corridors.network.routing import Router
 from pyproj import Geod
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import build_network
 
 #: Tolerance on a published road distance, as in ``corridors check-times``.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from corridors.build.pipeline import build_network, build_networks
-from corridors.catalog.model import apply_reading, load_catalog
+from corridors.catalog.load import load_catalog
+from corridors.catalog.model import apply_reading
 from corridors.catalog.scenario import read_scenario
 from corridors.catalog.timing import EVIDENCE_YEAR, next_plan_horizon, reading_open_year
 from corridors.core.diagnostics import InputError

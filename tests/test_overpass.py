@@ -1,4 +1,4 @@
-"""Overpass downloads (``layers.osm.download_osm``, ``corridors build --overpass``) without
+"""Overpass downloads (``layers.overpass.download_osm``, ``corridors build --overpass``) without
 network: OSMnx's request function is replaced by canned Overpass JSON answers, and any real
 HTTP request fails the test."""
 
@@ -12,16 +12,14 @@ import pyrosm
 import pytest
 import requests
 from click.testing import CliRunner
-from corridors.layers.osm import (
-    OVERPASS_SELECTION,
+from corridors.layers.osm import OsmReadError, download_osm, read_osm
+from corridors.layers.osm_selection import (
     RAILWAY_TYPES,
     ROAD_HIGHWAYS,
     STATION_TYPES,
     WATERWAY_TYPES,
-    OsmReadError,
-    download_osm,
-    read_osm,
 )
+from corridors.layers.overpass import OVERPASS_SELECTION
 from osmnx import _overpass
 from osmnx._errors import ResponseStatusCodeError
 from shapely.geometry import box

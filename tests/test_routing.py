@@ -13,11 +13,12 @@ import pandas as pd
 import pytest
 import shapely
 from corridors.network.routing import Router
-from corridors.network.schema import METRIC_CRS, ROUTING_PROFILES
+from corridors.network.schema import ROUTING_PROFILES
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
 from corridors.build.pipeline import build_network
+from corridors.core.constants import METRIC_CRS
 
 TO_LONLAT = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 #: Origin of the synthetic networks in the metric CRS (near 21.5 N, 105 E).

@@ -14,9 +14,9 @@ import pytest
 from corridors.network.assemble import projects_open_by
 from corridors.network.build import tables_for_projects
 
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.attribution import _saving, _Variants, attribute_projects, variant_metrics
 from corridors.analysis.population import population_grid
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import build_networks
 
 

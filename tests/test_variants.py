@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from corridors.network.build import tables_for_projects
 
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.attribution import variant_metrics
 from corridors.analysis.variants import VariantEngine, od_saving
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import build_networks
 
 

@@ -12,10 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
 from corridors.analysis.population import PopulationGrid, people_within, pixel_times
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Place
 
+#: The key destinations of the access analyses, by label (catalog place ids).
+KEY_DESTINATIONS = {
+    "ha_noi": "city_ha_noi",
+    "hai_phong_seaport": "seaport_hai_phong",
+    "noi_bai_airport": "airport_noi_bai",
+}
 CUTOFFS_H = (2, 4, 8)
 #: A gate joined to the roads from farther than this (km, straight) has unreliable times: the
 #: quality report's far-join diagnosis uses 5 km for detours; a gate's own access road of up to

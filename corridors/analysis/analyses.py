@@ -15,7 +15,6 @@ import geopandas as gpd
 import pandas as pd
 
 from corridors.analysis.access import gate_access, gate_matrix
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.attribution import attribute_projects
 from corridors.analysis.compare import (
     compare_corridors,
@@ -27,6 +26,7 @@ from corridors.analysis.compare import (
 from corridors.analysis.corridor_kpis import corridor_kpis, corridor_table
 from corridors.analysis.criticality import critical_links, criticality_summary
 from corridors.analysis.population import population_grid
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import BuildResult
 
 #: Profiles every run analyses by default: drivers and lorries on roads, and freight that may

@@ -37,10 +37,10 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from corridors.analysis.access import origins
-from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from corridors.analysis.access import KEY_DESTINATIONS, origins
 from corridors.analysis.corridor_kpis import _road_node_index, stop_nodes
 from corridors.analysis.population import PopulationGrid, pixel_times
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog
 from corridors.network.assemble import active_edges, projects_open_by
 from corridors.network.build import MasterNetwork, NetworkTables

@@ -50,9 +50,10 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog, Place
 from corridors.catalog.scenario import Scenario
+from corridors.core.constants import YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import InputError, Problem
 from corridors.core.names import match_key
 from corridors.layers.datadir import data_dir
@@ -84,7 +85,7 @@ MODE_PROFILES: dict[str, tuple[str, ...]] = {
     "air": ("passenger",),
 }
 #: Years an observation may describe (inclusive).
-YEAR_RANGE = (2000, 2060)
+YEAR_RANGE = (YEAR_MIN, YEAR_MAX)
 #: A modelled length within this share of the published one counts as right.
 KM_TOLERANCE = 0.15
 #: A single published figure ("about 3 h") counts as matched within this share either side: it

@@ -10,8 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from corridors.analysis.access import KEY_DESTINATIONS
 from corridors.analysis.population import PopulationGrid, pixel_times, weighted_time_by_province
+from corridors.build.analysis_network import AnalysisNetwork
 
 
 def _distinct(labels: tuple[str, str]) -> tuple[str, str]:

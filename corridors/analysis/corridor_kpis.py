@@ -16,7 +16,7 @@ import shapely
 from pyproj import Geod
 from scipy.spatial import cKDTree
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Corridor, Waypoint
 
 _GEOD = Geod(ellps="WGS84")

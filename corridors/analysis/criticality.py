@@ -81,7 +81,8 @@ import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from corridors.analysis.access import KEY_DESTINATIONS
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.network.routing import Router
 from corridors.network.schema import ROUTING_PROFILES
 

@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.network.build import MasterNetwork, NetworkTables, tables_for_projects
 from corridors.network.crossings import route_border_summary
 from corridors.network.routing import Route, Router

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from pyproj import Geod
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 
 _LATLON = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*$")
 _GEOD = Geod(ellps="WGS84")

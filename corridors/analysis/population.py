@@ -19,10 +19,10 @@ import pandas as pd
 import rasterio
 import shapely
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
+from corridors.core.constants import METRIC_CRS
 from corridors.layers.region import raster_path, read_layer
 from corridors.network.routing import Router
-from corridors.network.schema import METRIC_CRS
 
 #: Speed of the off-network access leg from a pixel to its road (km/h; assumption).
 ACCESS_SPEED_KMH = 20.0

@@ -17,9 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from corridors import __version__
 from corridors.analysis.analyses import DEFAULT_PROFILES, Analyses, network_label, run_analyses
-from corridors.analysis.analysis_network import AnalysisNetwork
 from corridors.analysis.surfaces import (
     TimeGrid,
     gate_isochrones,
@@ -28,8 +26,10 @@ from corridors.analysis.surfaces import (
     time_to_nearest,
 )
 from corridors.analysis.trajectories import Trajectories
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import BuildResult, build_networks, file_hash
 from corridors.catalog.scenario import BASE, Scenario
+from corridors.core.version import __version__
 from corridors.layers.attribution import attribution_text
 from corridors.layers.datadir import data_dir
 

@@ -20,11 +20,11 @@ import rasterio.features
 import shapely
 from affine import Affine
 
-from corridors.analysis.access import origins
-from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from corridors.analysis.access import KEY_DESTINATIONS, origins
 from corridors.analysis.population import Attachment, attach, point_times
+from corridors.build.analysis_network import AnalysisNetwork
+from corridors.core.constants import METRIC_CRS
 from corridors.layers.region import read_layer
-from corridors.network.schema import METRIC_CRS
 
 #: Cell size of the grid, degrees (about 2.2 km east-west and north-south at 21° N).
 CELL_DEG = 0.02

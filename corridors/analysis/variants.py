@@ -23,9 +23,9 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from corridors.analysis.access import origins
-from corridors.analysis.analysis_network import KEY_DESTINATIONS, AnalysisNetwork
+from corridors.analysis.access import KEY_DESTINATIONS, origins
 from corridors.analysis.corridor_kpis import stop_nodes
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog
 from corridors.network.build import MasterNetwork, tables_for_projects
 from corridors.network.schema import ROUTING_PROFILES

@@ -13,12 +13,14 @@ from typing import Any
 import click
 import pandas as pd
 
-from corridors import __version__
-from corridors.catalog.model import Catalog, load_catalog
-from corridors.catalog.validation import validate
+from corridors.catalog.model import Catalog
+from corridors.core.constants import YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import InputError
+from corridors.core.version import __version__
 
 FORMATS = click.Choice(["table", "json", "csv"])
+#: A year option's type: the plausible years of :mod:`corridors.core.constants`.
+YEAR = click.IntRange(YEAR_MIN, YEAR_MAX)
 
 catalog_option = click.option(
     "--catalog", "catalog_path", type=click.Path(exists=True, path_type=Path), default=None,
@@ -111,6 +113,8 @@ def _check_years(years, option: str, *, equal_ok: bool = False) -> None:
 
 
 def _load(catalog_path: Path | None) -> Catalog:
+    from corridors.catalog.load import load_catalog  # reads the network code: not on --help
+
     try:
         return load_catalog(catalog_path)
     except InputError as exc:
@@ -199,6 +203,8 @@ def validate_cmd(path: Path | None) -> None:
       corridors validate
       corridors validate ./my-catalog/
     """
+    from corridors.catalog.validation import validate
+
     problems = validate(path)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
@@ -216,7 +222,7 @@ def validate_cmd(path: Path | None) -> None:
 @format_option
 @click.option("--mode", type=click.Choice(["road", "rail", "waterway", "air", "dry_port"]),
               help="Only projects of this mode.")
-@click.option("--open-by", type=click.IntRange(2000, 2060), metavar="YEAR",
+@click.option("--open-by", type=YEAR, metavar="YEAR",
               help="Only projects open by this year.")
 @click.option("--include-existing", is_flag=True,
               help="Also list the existing trunk links of the 2025 network.")
@@ -299,8 +305,8 @@ def corridors_cmd(catalog_path: Path | None, fmt: str) -> None:
 
 
 @main.command("build")
-@click.option("--year", required=True, type=click.IntRange(2000, 2060),
-              help="Year of the network (2000-2060).")
+@click.option("--year", required=True, type=YEAR,
+              help=f"Year of the network ({YEAR_MIN}-{YEAR_MAX}).")
 @click.option("--scenario", "scenario_path", type=click.Path(exists=True, dir_okay=False,
               path_type=Path), help="Scenario file (YAML): delays, drops, additions, speeds.")
 @click.option("--osm", type=click.Path(path_type=Path),
@@ -393,7 +399,7 @@ def _read_scenario(path: Path | None):
 @main.command("route")
 @click.argument("origin", metavar="FROM")
 @click.argument("destination", metavar="TO")
-@click.option("--year", default=2025, show_default=True, type=click.IntRange(2000, 2060),
+@click.option("--year", default=2025, show_default=True, type=YEAR,
               help="Year of the network.")
 @profile_option
 @scenario_option
@@ -442,7 +448,7 @@ def route_cmd(origin: str, destination: str, year: int, profile: str,
 
 
 @main.command("analyse")
-@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+@click.option("--years", nargs=2, type=YEAR, default=(2025, 2030),
               show_default=True, metavar="A B", help="The two years to compare.")
 @scenario_option
 @catalog_option
@@ -503,9 +509,9 @@ def analyse_cmd(years, scenario_path: Path | None, catalog_path: Path | None, pr
 
 
 def _compare_options(f):
-    f = click.option("--compare", nargs=2, type=click.IntRange(2000, 2060), default=None,
+    f = click.option("--compare", nargs=2, type=YEAR, default=None,
                      metavar="A B", help="The two years to compare (default 2025 2030).")(f)
-    return click.option("--year", type=click.IntRange(2000, 2060), default=None,
+    return click.option("--year", type=YEAR, default=None,
                         help="One year only (same as --compare YEAR YEAR).")(f)
 
 
@@ -604,7 +610,7 @@ def map_cmd(kinds, year, compare, scenario_path, catalog_path, out_dir: Path, cd
 @click.option("--scenario", "scenario_paths", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Scenario file (YAML), repeatable; the base always runs too.")
-@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+@click.option("--years", nargs=2, type=YEAR, default=(2025, 2030),
               show_default=True, metavar="A B", help="The two years to compare.")
 @catalog_option
 @click.option("--force", is_flag=True, help="Replace the previous run of the same scenarios.")
@@ -669,7 +675,7 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Scenario file (YAML), repeatable; the base always runs too. Its "
                    "'uncertainty:' key overrides data/uncertainty.yaml.")
-@click.option("--years", nargs=2, type=click.IntRange(2000, 2060), default=(2025, 2030),
+@click.option("--years", nargs=2, type=YEAR, default=(2025, 2030),
               show_default=True, metavar="A B", help="First and last year; every year between "
                                                      "is simulated.")
 @click.option("--scheduler", metavar="ADDRESS",

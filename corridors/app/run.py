@@ -13,7 +13,6 @@ existing one is replaced only with ``force`` (and only the files its manifest li
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import socket
@@ -24,7 +23,8 @@ from pathlib import Path
 from corridors.analysis.results import RunResults, compute_results
 from corridors.build.pipeline import write_network
 from corridors.catalog.scenario import BASE, Scenario, apply_scenario
-from corridors.core.outputs import INCOMPLETE_NAME, OutputFolder, output_lock
+from corridors.core.outputs import OutputFolder, output_lock
+from corridors.outputs.index_page import index_html, uncertainty_links
 from corridors.outputs.report import write_report
 from corridors.outputs.tables import write_tables
 
@@ -85,28 +85,6 @@ def _add_trajectories(results: RunResults) -> None:
     results.timings_s["trajectories"] = round(time.perf_counter() - t0, 2)
 
 
-def _index_html(manifests: list[dict], pending: Sequence[str] = (),
-                extra: Sequence[tuple[str, str]] = ()) -> str:
-    """Return OUT/index.html; with ``pending`` scenarios, a page saying the run is incomplete.
-
-    ``extra`` links (label, relative href) follow the scenarios: the uncertainty reports.
-    """
-    e = html.escape
-    rows = "".join(f'<li><a href="{e(href)}">{e(label)}</a></li>' for label, href in extra)
-    rows = "".join(
-        f'<li><a href="{e(m["scenario"])}/report.html">{e(m["scenario"])}</a>: years '
-        f'{" → ".join(map(str, m["years"]))}, {len(m["files"])} files, '
-        f'{m["timings_s"].get("total_run", "")} s</li>' for m in manifests) + rows
-    attribution = e(manifests[0]["provenance"]["attribution"]) if manifests else ""
-    warning = (f"<p><strong>This run is incomplete</strong>: not yet written: "
-               f"{e(', '.join(pending))} (see {INCOMPLETE_NAME}). Folders of these scenarios, "
-               "if any, are from an earlier run.</p>" if pending else "")
-    title = "corridors run (incomplete)" if pending else "corridors run"
-    return (f"<!doctype html><meta charset='utf-8'><title>{title}</title>"
-            f"<h1>Corridor planning runs</h1>{warning}<ul>{rows}</ul>"
-            f"<p><small>{attribution}</small></p>")
-
-
 def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> None:
     """Write INCOMPLETE (and an index saying so) before each scenario."""
     started = time.strftime("%Y-%m-%d %H:%M:%S")
@@ -117,7 +95,7 @@ def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> Non
         "This folder mixes runs until a run completes; rerun with force (corridors run "
         "--force, or force=True in Python).\n")
     if (folder.path / "index.html").exists() or done:
-        folder.write_text("index.html", _index_html(done, pending))
+        folder.write_text("index.html", index_html(done, pending))
 
 
 def _check_scenarios(scenarios: Sequence[Scenario], catalog_path=None) -> list[Scenario]:
@@ -214,9 +192,7 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             manifests.append(manifest)
             if on_results:
                 on_results(results, manifest)
-        from corridors.app.uncertainty_run import uncertainty_links
-
         links = uncertainty_links(out)  # reports of `corridors uncertainty` in this folder
-        folder.write_text("index.html", _index_html(manifests, extra=links))  # last
+        folder.write_text("index.html", index_html(manifests, extra=links))  # last
         folder.mark_complete()
     return manifests

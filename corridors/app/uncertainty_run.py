@@ -40,14 +40,13 @@ from corridors.catalog.uncertainty_params import UncertaintyParams, load_uncerta
 from corridors.core.outputs import OutputFolder, output_lock, read_manifest
 from corridors.layers.datadir import data_dir
 from corridors.outputs.charts import fan_chart, gain_probability_chart
+from corridors.outputs.index_page import UNCERTAINTY_PREFIX, index_html, uncertainty_links
 from corridors.outputs.report import ROUND
 from corridors.outputs.tables import write_tables
 
-__all__ = ["FOLDER_PREFIX", "Simulation", "params_for", "report_html", "run_uncertainty",
-           "scenarios_with_base", "simulate_all", "uncertainty_links"]
+__all__ = ["Simulation", "params_for", "report_html", "run_uncertainty", "scenarios_with_base",
+           "simulate_all"]
 
-#: Output folders are ``OUT/uncertainty-<scenario>/``.
-FOLDER_PREFIX = "uncertainty-"
 #: The year of the "gain arrives by" probability (the plans' horizon).
 BY_YEAR = 2030
 #: Most samples attributed by default (attribution costs one network per project and year).
@@ -254,17 +253,8 @@ def _write(sim: Simulation, folder: Path) -> list[Path]:
     return [*tables, report, meta]
 
 
-def uncertainty_links(out: Path) -> list[tuple[str, str]]:
-    """Return (label, relative href) of each uncertainty report in a run folder."""
-    return [(f"uncertainty: {p.parent.name[len(FOLDER_PREFIX):]}",
-             f"{p.parent.name}/report.html")
-            for p in sorted(out.glob(f"{FOLDER_PREFIX}*/report.html"))]
-
-
 def _refresh_index(folder: OutputFolder) -> None:
     """Rewrite OUT/index.html with the run's scenarios and the uncertainty reports."""
-    from corridors.app.run import _index_html
-
     index = folder.path / "index.html"
     if index.exists() and "index.html" not in read_manifest(folder.path):
         return  # a user's own page: left alone
@@ -274,7 +264,7 @@ def _refresh_index(folder: OutputFolder) -> None:
             manifests.append(json.loads(run_json.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             continue
-    folder.write_text("index.html", _index_html(manifests, extra=uncertainty_links(
+    folder.write_text("index.html", index_html(manifests, extra=uncertainty_links(
         folder.path)))
 
 
@@ -289,7 +279,7 @@ def run_uncertainty(out_dir: str | Path, simulations: Sequence[Simulation], *,
     corridors.core.outputs.OutputLockedError
         If another run writes into ``out_dir``.
     """
-    names = [FOLDER_PREFIX + s.scenario.name for s in simulations]
+    names = [UNCERTAINTY_PREFIX + s.scenario.name for s in simulations]
     reports = []
     with output_lock(out_dir) as folder:
         folder.refuse_existing(names, force)

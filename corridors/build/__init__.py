@@ -1,1 +1,1 @@
-"""From catalog to network: what the builder inserts, the build, its cache and quality report."""
+"""From catalog to network: builder inputs, the build, its cache, checks and routable network."""

@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from corridors.core.atomic import atomic_path
 from corridors.network.backbone import Backbone
 
 __all__ = [
@@ -195,8 +195,8 @@ def write_backbone(folder: Path, key: str, backbone: Backbone, replace: bool = F
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     target = entry_path(folder, key)
-    tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=folder))
-    try:
+    # another writer may finish the same entry first: its copy is as good, ours is discarded
+    with atomic_path(target, prefix=TMP_PREFIX, directory=True, keep_existing=True) as tmp:
         files, tables = {}, {}
         for name, frame in zip(TABLES, (backbone.nodes, backbone.edges), strict=True):
             encoded, tables[name] = _encode(frame)
@@ -213,15 +213,6 @@ def write_backbone(folder: Path, key: str, backbone: Backbone, replace: bool = F
                                                default=_json_default), encoding="utf-8")
         if replace and target.exists():
             remove_entry(target)
-        try:
-            os.replace(tmp, target)
-        except OSError:
-            if not target.is_dir():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another writer won; its copy is as good
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return target
 
 

@@ -8,7 +8,7 @@ should meet), both on one car search from every place involved (:class:`network.
   gates, the length of the fastest car route over the great-circle distance (the detour index).
   Pairs above :data:`DETOUR_INDEX` (:data:`MOUNTAIN_DETOUR_INDEX` on mountain routes) are listed
   with their route and a reason from :data:`KNOWN_DETOURS`, or ``"unexplained"``. BGEZs are
-  measured at their gate (:meth:`corridors.analysis.analysis_network.AnalysisNetwork.bgez_gate`),
+  measured at their gate (:meth:`corridors.build.analysis_network.AnalysisNetwork.bgez_gate`),
   so the
   gate pairs cover them; rail-only gates are left out (no car crosses there).
 * **unused links** — every catalog road link in the network (expressways, projects, existing
@@ -32,11 +32,12 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from corridors.analysis.analysis_network import AnalysisNetwork
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog, Place
+from corridors.core.constants import METRIC_CRS
 from corridors.network.build import NetworkTables
 from corridors.network.routing import Router
-from corridors.network.schema import METRIC_CRS, ROUTING_PROFILES
+from corridors.network.schema import ROUTING_PROFILES
 from corridors.network.specs import LinkSpec
 
 __all__ = [

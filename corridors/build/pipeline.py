@@ -18,14 +18,15 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from corridors import __version__
 from corridors.build.cache import cache_dir as _cache_dir
 from corridors.build.cache import fetch_backbone
 from corridors.build.network_inputs import NotModelled, facilities, link_specs
 from corridors.build.quality import quality_report
-from corridors.catalog.model import Catalog, apply_reading, load_catalog
+from corridors.catalog.load import load_catalog
+from corridors.catalog.model import Catalog, apply_reading
 from corridors.catalog.scenario import BASE, Scenario, apply_scenario
 from corridors.core.outputs import OutputExistsError
+from corridors.core.version import __version__
 from corridors.layers.attribution import attribution_text
 from corridors.layers.datadir import data_dir
 from corridors.layers.osm import OsmReadError
@@ -132,7 +133,8 @@ def overpass_extract(bbox: tuple | None, refresh: bool = False) -> Path:
     layers.osm.OsmReadError
         Without a bbox, or when the download fails.
     """
-    from corridors.layers.osm import OVERPASS_SELECTION, OsmReadError, download_osm
+    from corridors.layers.osm import OsmReadError, download_osm
+    from corridors.layers.overpass import OVERPASS_SELECTION
 
     if bbox is None:
         raise OsmReadError("osm='overpass' needs a bbox (west, south, east, north) to download")
@@ -246,7 +248,7 @@ def build_network(year: int, scenario: Scenario | None = None, *, osm: str | Pat
     Parameters
     ----------
     year : int
-        Year of the network (2000-2060).
+        Year of the network (:data:`~corridors.core.constants.YEAR_MIN` to ``YEAR_MAX``).
     scenario : Scenario, optional
         Default: the catalogs as shipped.
     osm : path or "overpass", optional

@@ -20,7 +20,8 @@ from typing import Any
 
 import yaml
 
-from corridors.catalog.model import Catalog, Place, default_catalog_dir
+from corridors.catalog.model import Catalog, Place, default_catalog_dir, read_raw
+from corridors.core.constants import HISTORIC_YEAR_MIN, YEAR_MAX
 from corridors.core.diagnostics import InputError, Problem
 from corridors.core.safe_yaml import YamlInputError, load_yaml
 from corridors.network.build import MasterNetwork
@@ -51,7 +52,7 @@ PROFILES = ("car", "truck")
 BASES = ("fact", "assumption")
 #: Keys of a scenario's ``gates:`` entry.
 GATE_KEYS = ("open", "clearance_factor", "clearance_h")
-_YEARS = (1850, 2060)
+_YEARS = (HISTORIC_YEAR_MIN, YEAR_MAX)
 
 
 @dataclass(frozen=True)
@@ -260,8 +261,6 @@ def load_cross_border(catalog: Catalog, catalog_path: str | Path | None = None
         doc = load_yaml(path, what=f"the catalog file {path.name}")
     except YamlInputError as exc:
         raise InputError(exc.problems, what=f"the catalog file {path}") from None
-    from corridors.catalog.model import read_raw
-
     folder_projects = {e.get("id") for _, e in read_raw(catalog_path).entries["projects"]
                        if isinstance(e, dict)}
     problems = validate_cross_border(doc, path.name, catalog, folder_projects | set(

@@ -2,14 +2,15 @@
 
 The catalogs are YAML files in ``data/catalog/`` (schema: ``data/catalog/SCHEMA.md``). Reading is
 tolerant (:func:`read_raw` collects parse problems instead of stopping at the first), so that
-:func:`corridors.catalog.validation.validate` can report every problem at once; :func:`load_catalog`
-validates and then builds typed objects and GeoDataFrames.
+:func:`corridors.catalog.validation.validate` can report every problem at once;
+:func:`corridors.catalog.load.load_catalog` validates and then builds typed objects
+(:func:`build_catalog`) and GeoDataFrames.
 """
 
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,8 @@ import pandas as pd
 import yaml
 from shapely.geometry import LineString, Point
 
-from corridors.core.diagnostics import InputError, Problem
+from corridors.catalog.timing import reading_open_year
+from corridors.core.diagnostics import Problem
 from corridors.core.names import match_key
 from corridors.core.safe_yaml import YamlInputError, load_yaml
 from corridors.layers.datadir import data_dir
@@ -395,39 +397,6 @@ class Catalog:
         return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
 
 
-def load_catalog(path: str | Path | None = None) -> Catalog:
-    """Validate and load the catalogs.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path, optional
-        A catalog folder or one catalog file (see :func:`read_raw`). Default: the shipped
-        catalog.
-
-    Returns
-    -------
-    Catalog
-
-    Raises
-    ------
-    corridors.core.diagnostics.InputError
-        If the catalog has errors; ``.problems`` lists every one with file, entry and field.
-    """
-    from corridors.catalog.validation import validate_raw
-
-    raw = read_raw(path)
-    problems = validate_raw(raw)
-    if any(p.severity == "error" for p in problems):
-        raise InputError(problems, what=f"the catalog ({path or default_catalog_dir()})")
-    cat = build_catalog(raw)
-    cat.warnings = [p for p in problems if p.severity == "warning"]
-    from corridors.catalog.cross_border import load_cross_border
-
-    cb = load_cross_border(cat, path)
-    cat.foreign = dict(cb.places) if cb else {}
-    return cat
-
-
 def build_catalog(raw: RawCatalog) -> Catalog:
     """Build typed objects from raw entries that validated without error."""
     places = {e["id"]: _place(e) for _, e in raw.entries["places"]}
@@ -466,10 +435,6 @@ def apply_reading(cat: Catalog, reading: str = "evidence") -> Catalog:
     Catalog
         A new catalog; ``cat`` is not changed.
     """
-    from dataclasses import replace
-
-    from corridors.catalog.timing import reading_open_year
-
     def read(p: Project) -> Project:
         year = reading_open_year(p.open_year, p.plan_open_year, p.open_year_basis, reading)
         return replace(p, open_year=year, attrs={**p.attrs, "catalog_open_year": p.open_year,

@@ -27,12 +27,9 @@ from shapely import ops
 from shapely.geometry import LineString, MultiLineString, Point
 from shapely.geometry.base import BaseGeometry
 
+from corridors.core.constants import METRIC_CRS, WGS84
 from corridors.core.names import match_key
 
-#: Metric CRS used for every distance and projection (WGS 84 / UTM zone 48 N).
-METRIC_CRS = "EPSG:32648"
-#: Geographic CRS of inputs and outputs.
-WGS84 = "EPSG:4326"
 #: Farthest a road end may be from the border for :func:`border_point_at_road_end` (m).
 DEFAULT_MAX_ROAD_END_DISTANCE_M = 15_000.0
 

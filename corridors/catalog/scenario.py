@@ -43,9 +43,10 @@ import yaml
 
 from corridors.catalog.cross_border import gate_change_problems
 from corridors.catalog.model import Catalog, RawCatalog, build_catalog, read_raw
-from corridors.catalog.timing import DEFAULT_READING, READINGS, YEAR_MAX, YEAR_MIN
+from corridors.catalog.timing import DEFAULT_READING, READINGS
 from corridors.catalog.uncertainty_params import override_problems
 from corridors.catalog.validation import validate_raw
+from corridors.core.constants import YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import InputError, Problem
 from corridors.core.safe_yaml import MAX_DESCRIPTION, MAX_SCENARIO_BYTES, load_yaml
 from corridors.network.speeds import MODE_CLASSES

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import re
 
-#: Years the catalogs and the network model accept.
-YEAR_MIN, YEAR_MAX = 2000, 2060
-#: Existing links may carry historical opening years (the Hà Nội – Đồng Đăng railway: 1902).
-HISTORIC_YEAR_MIN = 1850
-
 #: The last year the catalogs' evidence covers. Year Y means the network at the end of Y; the
 #: dated facts run to early 2026, so what opened by 31 December 2025 is known.
 EVIDENCE_YEAR = 2025

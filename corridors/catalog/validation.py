@@ -8,22 +8,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import shapely
+import yaml
 from pyproj import Transformer
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from corridors.catalog.model import RawCatalog, read_raw
-from corridors.catalog.timing import (
-    HISTORIC_YEAR_MIN,
-    YEAR_MAX,
-    YEAR_MIN,
-    plan_open_year,
+from corridors.catalog.cross_border import (
+    cross_border_path,
+    is_cross_border_file,
+    validate_cross_border,
 )
+from corridors.catalog.model import RawCatalog, read_raw
 from corridors.catalog.timing import OPEN_YEAR_BASES as _OPEN_YEAR_BASES
+from corridors.catalog.timing import plan_open_year
+from corridors.core.constants import HISTORIC_YEAR_MIN, METRIC_CRS, WGS84, YEAR_MAX, YEAR_MIN
 from corridors.core.diagnostics import Problem
+from corridors.core.safe_yaml import YamlInputError, load_yaml
 from corridors.layers.region import read_layer
 
 MODES = {"road", "rail", "waterway", "air", "dry_port"}
@@ -50,11 +54,9 @@ OPEN_YEAR_BASES = set(_OPEN_YEAR_BASES)
 GATE_MAX_BORDER_KM = 2.0
 #: Points may lie this far outside the 21 provinces and still be in the study area (km).
 STUDY_AREA_MARGIN_KM = 10.0
-#: Metric CRS for distances: WGS 84 / UTM zone 48N.
-METRIC_CRS = "EPSG:32648"
 
 _ID = re.compile(r"^[a-z0-9_]+$")
-_TO_METRIC = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+_TO_METRIC = Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -424,8 +426,6 @@ def validate(path: str | Path | None = None) -> list[Problem]:
     list of Problem
         Errors and warnings, each naming file, entry id and field; empty when clean.
     """
-    from corridors.catalog.cross_border import cross_border_path, is_cross_border_file
-
     if path is not None and Path(path).is_file() and is_cross_border_file(Path(path)):
         raw, xb = read_raw(None), Path(path)
     else:
@@ -435,13 +435,6 @@ def validate(path: str | Path | None = None) -> list[Problem]:
 
 def cross_border_problems(raw: RawCatalog, path: Path) -> list[Problem]:
     """Every problem of a cross-border file, checked against a raw catalog (none if absent)."""
-    from types import SimpleNamespace
-
-    import yaml
-
-    from corridors.catalog.cross_border import validate_cross_border
-    from corridors.core.safe_yaml import YamlInputError, load_yaml
-
     if not path.is_file():
         return []
     try:

@@ -1,1 +1,1 @@
-"""Foundations every room shares: place names, safe YAML, input diagnostics, the write contract."""
+"""What every room shares: constants, names, safe YAML, diagnostics, the write contract."""

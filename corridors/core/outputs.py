@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from corridors.core.atomic import atomic_path
+
 __all__ = ["INCOMPLETE_NAME", "LOCK_NAME", "MANIFEST_NAME", "STALE_AFTER_S", "LockInfo",
            "OutputFolder", "OutputLockedError", "clean_stale_staging", "output_lock",
            "read_lock", "read_manifest", "write_files"]
@@ -266,10 +268,9 @@ def read_manifest(folder: Path) -> set[str]:
 
 
 def _write_manifest(folder: Path, files: Iterable[str]) -> None:
-    tmp = folder / f"{MANIFEST_NAME}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps({"tool": "corridors", "files": sorted(set(files))}, indent=1),
-                   encoding="utf-8")
-    os.replace(tmp, folder / MANIFEST_NAME)
+    with atomic_path(folder / MANIFEST_NAME, tmp_name=f"{MANIFEST_NAME}.{os.getpid()}.tmp") as tmp:
+        tmp.write_text(json.dumps({"tool": "corridors", "files": sorted(set(files))}, indent=1),
+                       encoding="utf-8")
 
 
 def _files_under(folder: Path) -> list[str]:
@@ -401,9 +402,9 @@ class OutputFolder:
 
     def mark_incomplete(self, text: str) -> None:
         """Write ``INCOMPLETE`` (what is being written, by whom, since when)."""
-        tmp = self.path / f".{INCOMPLETE_NAME}.{os.getpid()}.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, self.path / INCOMPLETE_NAME)
+        with atomic_path(self.path / INCOMPLETE_NAME,
+                         tmp_name=f".{INCOMPLETE_NAME}.{os.getpid()}.tmp") as tmp:
+            tmp.write_text(text, encoding="utf-8")
 
     def mark_complete(self) -> None:
         """Remove ``INCOMPLETE``: everything was written."""

@@ -33,8 +33,8 @@ import pandas as pd
 from pyproj import CRS
 from rasterio.transform import array_bounds
 
-from corridors import __version__
 from corridors.analysis.surfaces import CELL_DEG
+from corridors.core.version import __version__
 from corridors.layers.rasters import NODATA, to_crs, write_geotiff
 from corridors.layers.region import read_layer
 from corridors.network.schema import RAIL_CLASSES, ROAD_CLASSES, TRANSFER_CLASSES

@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from corridors.analysis.results import RunResults  # noqa: E402
+from corridors.core.atomic import atomic_path  # noqa: E402
 
 #: Decimals used in the report and in :func:`report_tables` (hours, km, percent).
 ROUND = {"h": 2, "km": 1, "pct": 1}
@@ -325,7 +326,6 @@ def write_report(results: RunResults, path: str | Path, maps: dict[str, str] | N
         timings=results.timings_s, trajectory=_trajectory(results),
         international=_international(results))
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    with atomic_path(path, tmp_name=f".{path.name}.tmp") as tmp:
+        tmp.write_text(html, encoding="utf-8")
     return path

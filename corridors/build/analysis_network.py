@@ -1,4 +1,8 @@
-"""A network ready for analysis: its tables, routers per profile, and catalog places on nodes."""
+"""A network ready for analysis: its tables, routers per profile, and catalog places on nodes.
+
+It belongs to the build: the build's own routing checks (:mod:`corridors.build.detours`) route over
+it, as every analysis does.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,6 @@ from corridors.catalog.model import Catalog, Place
 from corridors.network.build import NetworkTables
 from corridors.network.routing import Router
 from corridors.network.schema import ROUTING_PROFILES
-
-#: The key destinations of the access analyses, by label.
-KEY_DESTINATIONS = {
-    "ha_noi": "city_ha_noi",
-    "hai_phong_seaport": "seaport_hai_phong",
-    "noi_bai_airport": "airport_noi_bai",
-}
 
 
 @dataclass
