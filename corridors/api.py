@@ -45,9 +45,9 @@ import geopandas as gpd
 import networkx as nx
 
 from corridors.analysis.analyses import DEFAULT_PROFILES, network_label
-from corridors.build.analysis_network import AnalysisNetwork
 from corridors.analysis.locate import locate
 from corridors.analysis.results import RunResults, compute_results
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import OVERPASS, BuildResult
 from corridors.build.pipeline import build_network as _build
 from corridors.catalog.model import Catalog
@@ -439,11 +439,11 @@ def analyse(years: Sequence[int] | None = None, scenario: ScenarioLike = None, *
     >>> access = results.tables["gate_access"]                       # doctest: +SKIP
     >>> access[access["profile"] == "car"][["name", "scenario", "time_h_to_ha_noi"]]
     ...                                                              # doctest: +SKIP
-    >>> results.map("gate", gate="Hữu Nghị")                         # doctest: +SKIP
+    >>> corridors.make_map(results, "gate", gate="Hữu Nghị")         # doctest: +SKIP
     >>> net_2025, net_2030 = corridors.build_network(2025), corridors.build_network(2030)
     >>> results = corridors.analyse(networks=(net_2025, net_2030))   # doctest: +SKIP
     """
-    from corridors.app.run import _add_trajectories
+    from corridors.jobs.run import _add_trajectories
 
     bad = [p for p in profiles if p not in ROUTING_PROFILES]
     if bad:
@@ -586,7 +586,7 @@ def run(out: PathLike | None = None, years: Sequence[int] = (2025, 2030),
     >>> done["late-sgr"].tables["savings_gates"]                     # doctest: +SKIP
     >>> corridors.run("corridors-out", force=True).files[:3]         # doctest: +SKIP
     """
-    from corridors.app.run import compute_all, run_all
+    from corridors.jobs.run import compute_all, run_all
 
     a, b = _years(years)
     if scenarios is None or isinstance(scenarios, str | os.PathLike | Scenario):

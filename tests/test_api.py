@@ -166,7 +166,7 @@ def test_map_builders_return_folium_maps(results):
         assert isinstance(builder(results), folium.Map), builder.__name__
     for kind in MAP_KINDS:
         assert isinstance(make_map(results, kind), folium.Map), kind
-    m = results.map("gate", gate="Kim Thành")
+    m = corridors.make_map(results, "gate", gate="Kim Thành")
     assert isinstance(m, folium.Map) and corridors.make_map is make_map
     # shown in a notebook as the page the toolkit writes, offline
     shown = m._repr_html_()
@@ -183,7 +183,7 @@ def test_map_builders_return_folium_maps(results):
 
 
 def test_run_without_a_folder_writes_nothing(results, monkeypatch, tmp_path):
-    import corridors.app.run as run_mod
+    import corridors.jobs.run as run_mod
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(run_mod, "compute_results", lambda *a, **k: results)
@@ -196,9 +196,9 @@ def test_run_without_a_folder_writes_nothing(results, monkeypatch, tmp_path):
 
 
 def test_run_into_a_folder_keeps_each_scenarios_results(results, monkeypatch, tmp_path):
-    import corridors.app.run as run_mod
+    import corridors.jobs.run as run_mod
 
-    def write(res, folder, step, graphml=False):  # corridors.app.run._write_scenario's
+    def write(res, folder, step, graphml=False):  # corridors.jobs.run._write_scenario's
         (folder / "report.html").write_text("report", encoding="utf-8")
         return {"scenario": res.scenario.name, "years": list(res.years),
                 "provenance": res.provenance, "timings_s": {}, "files": ["report.html"]}

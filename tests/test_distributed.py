@@ -9,10 +9,10 @@ from corridors.analysis.distributed import Batch, dask_client, run_batches
 from corridors.analysis.trajectories import year_range
 from corridors.analysis.uncertainty import attribution_sample, build_model, run_sample
 from corridors.analysis.variants import VariantEngine
-from corridors.app.uncertainty_run import simulate_all
 from corridors.build.pipeline import build_networks
 from corridors.catalog.scenario import BASE
 from corridors.catalog.uncertainty_params import load_uncertainty
+from corridors.jobs.uncertainty_run import simulate_all
 
 
 @pytest.fixture(scope="module")

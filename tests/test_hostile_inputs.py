@@ -184,7 +184,7 @@ def test_script_in_description_is_escaped_everywhere(tmp_path, monkeypatch):
     seen, raw = [], []
     for p, text in _texts(tmp_path / "out"):
         seen.append(p.name)
-        # run.json (corridors/app/run.py) holds the description as JSON data, not markup
+        # run.json (corridors/jobs/run.py) holds the description as JSON data, not markup
         if "<script>alert(1)" in text and p.name != "run.json":
             raw.append(str(p.relative_to(tmp_path)))
     assert not raw, raw

@@ -16,8 +16,8 @@ from corridors.network.graph import car_graph, read_graphml, to_graph, write_gra
 from corridors.network.routing import Router
 from shapely.geometry import LineString
 
-from corridors.build.analysis_network import AnalysisNetwork
 from corridors.analysis.locate import locate
+from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import build_networks
 
 YEARS = (2025, 2030)

@@ -18,9 +18,8 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-import corridors.app.run as run_mod
+import corridors.jobs.run as run_mod
 from corridors.app.cli import main
-from corridors.app.run import run_all
 from corridors.catalog.scenario import Scenario
 from corridors.core.outputs import (
     INCOMPLETE_NAME,
@@ -32,6 +31,7 @@ from corridors.core.outputs import (
     read_manifest,
     write_files,
 )
+from corridors.jobs.run import run_all
 
 SPAWN = mp.get_context("spawn")
 
@@ -169,7 +169,7 @@ def fake_run(monkeypatch):
             raise RuntimeError(f"{sc.name} failed")
         return SimpleNamespace(scenario=sc, years=years)
 
-    def write(results, folder, step, graphml=False):  # corridors.app.run._write_scenario's
+    def write(results, folder, step, graphml=False):  # corridors.jobs.run._write_scenario's
         if state.hold:
             state.hold()
         files = {"report.html": f"report of {results.scenario.name}", **state.extra}

@@ -34,7 +34,7 @@ from corridors.layers.attribution import attribution_text
 from corridors.layers.datadir import data_dir
 
 if TYPE_CHECKING:
-    import folium
+    pass
 
 
 @dataclass
@@ -114,25 +114,6 @@ class RunResults:
         except KeyError:
             raise KeyError(f"no table {name!r}; tables: "
                            + ", ".join(sorted(self.analyses.tables))) from None
-
-    def map(self, kind: str = "plan", **options) -> folium.Map:
-        """Return one map of the run (:func:`corridors.maps.make_map`), for a notebook.
-
-        Parameters
-        ----------
-        kind : str
-            ``"plan"``, ``"scenario"``, ``"gate"``, ``"corridor"`` or ``"international"``.
-        **options
-            ``gate``, ``corridor``, ``years``, ``offline``, ``tiles`` as for
-            :func:`corridors.maps.make_map`.
-
-        Returns
-        -------
-        folium.Map
-        """
-        from corridors.maps import make_map
-
-        return make_map(self, kind, **options)
 
     def __repr__(self) -> str:
         years = " → ".join(self.labels) if any(self.labels) else str(self.years)

@@ -638,8 +638,8 @@ def run_cmd(out_dir: Path, osm: Path | None, scenario_paths, years, catalog_path
       corridors run --osm vietnam-latest.osm.pbf --out osm-run/
       corridors run --years 2025 2030 --each-year
     """
-    from corridors.app.run import run_all
     from corridors.catalog.scenario import read_scenario
+    from corridors.jobs.run import run_all
     from corridors.layers.osm import OsmReadError
 
     _check_years(years, "--years")
@@ -712,8 +712,8 @@ def uncertainty_cmd(samples: int, seed: int, scenario_paths, years, scheduler: s
     from contextlib import nullcontext
 
     from corridors.analysis.distributed import dask_client
-    from corridors.app.uncertainty_run import run_uncertainty, scenarios_with_base, simulate_all
     from corridors.catalog.scenario import read_scenario
+    from corridors.jobs.uncertainty_run import run_uncertainty, scenarios_with_base, simulate_all
 
     _check_years(years, "--years")
     try:

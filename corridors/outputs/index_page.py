@@ -1,7 +1,7 @@
 """``OUT/index.html``: the page of a run folder, linking its scenarios' and uncertainty reports.
 
-Both jobs that write into a run folder (:mod:`corridors.app.run` and
-:mod:`corridors.app.uncertainty_run`) rewrite it from here.
+Both jobs that write into a run folder (:mod:`corridors.jobs.run` and
+:mod:`corridors.jobs.uncertainty_run`) rewrite it from here.
 """
 
 from __future__ import annotations
