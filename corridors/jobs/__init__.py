@@ -1,1 +1,1 @@
-"""The jobs the command and the Python API run: ``run`` (every analysis, written), ``uncertainty``."""
+"""The jobs the command and the Python API run: ``run`` (every analysis, written), uncertainty."""
