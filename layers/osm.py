@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import json
 import math
 import os
@@ -40,7 +41,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 from xml.etree import ElementTree
 from xml.sax.saxutils import quoteattr
 
@@ -230,7 +230,9 @@ def read_osm(path: str | Path, *, bbox: Bbox | None = None,
             extent = _extent_of(_read_pbf(path, None))
             _check_coverage(path, area, extent)
         raise OsmReadError(_no_roads_message(path, area, extent))
-    return _assemble(raw, road_lines, area, extent or _extent_of(raw), path)
+    extent = extent or _extent_of(raw)
+    assert extent is not None  # the roads found have nodes
+    return _assemble(raw, road_lines, area, extent, path)
 
 
 def _assemble(raw: _Raw, road_lines: _Lines, area: shapely.Geometry | None, extent: Bbox,
@@ -372,7 +374,10 @@ def _pbf_header_extent(path: Path) -> Bbox | None:
         geom = get_bounding_box(str(path))
     except Exception as exc:
         raise OsmReadError(f"OSM file {path} is not a valid OSM PBF file: {exc}") from exc
-    return None if geom is None else tuple(float(v) for v in geom.bounds)
+    if geom is None:
+        return None
+    west, south, east, north = (float(v) for v in geom.bounds)
+    return west, south, east, north
 
 
 def _bracket(key: str, values: Iterable[str]) -> str:
@@ -477,7 +482,7 @@ class _XmlContent:
     bounds: Bbox | None = None
 
 
-def _open_xml(path: Path) -> IO[bytes]:
+def _open_xml(path: Path) -> io.BufferedIOBase:
     """Open an XML file, decompressing ``.gz`` and ``.bz2``."""
     name = path.name.lower()
     if name.endswith(".gz"):
@@ -494,7 +499,8 @@ def _read_xml(path: Path) -> _Raw:
             content = _parse_xml(fh)
     except _BadNode as exc:
         raise OsmReadError(f"OSM file {path}: {exc}") from None
-    except (ElementTree.ParseError, OSError, EOFError, ValueError, TypeError) as exc:
+    except (ElementTree.ParseError, OSError, EOFError, ValueError, TypeError,
+            KeyError) as exc:  # KeyError: an element without a required attribute (id, ref)
         raise OsmReadError(f"OSM file {path} could not be parsed as OSM XML: {exc}") from exc
     if content is None:
         raise OsmReadError(f"OSM file {path} is XML but not OSM data (no <osm> root element)")
@@ -519,8 +525,8 @@ def _node_coords(nid: int, elem: ElementTree.Element) -> tuple[float, float]:
     for key, word, limit in (("lon", "longitude", 180.0), ("lat", "latitude", 90.0)):
         text = elem.get(key)
         try:
-            value = float(text)
-        except (TypeError, ValueError):
+            value = math.nan if text is None else float(text)
+        except ValueError:
             value = math.nan
         if not -limit <= value <= limit:  # NaN and infinities fail too
             raise _BadNode(f"node {nid}: {key}={text!r} is not a {word} "
@@ -535,7 +541,7 @@ def _wanted_node(tags: dict[str, str]) -> bool:
             or tags.get("barrier") == "border_control")
 
 
-def _parse_xml(fh: IO[bytes]) -> _XmlContent | None:
+def _parse_xml(fh: io.BufferedIOBase) -> _XmlContent | None:
     """Stream-parse OSM XML; None when the root element is not ``<osm>``."""
     content = _XmlContent()
     events = ElementTree.iterparse(fh, events=("start", "end"))
@@ -554,7 +560,8 @@ def _parse_xml(fh: IO[bytes]) -> _XmlContent | None:
 
 def _tags_of(elem: ElementTree.Element) -> dict[str, str]:
     """Return the ``<tag k v>`` children of an element as a dict."""
-    return {t.get("k"): t.get("v") for t in elem.iter("tag")}
+    return {k: v for t in elem.iter("tag")
+            if (k := t.get("k")) is not None and (v := t.get("v")) is not None}
 
 
 def _take_element(content: _XmlContent, elem: ElementTree.Element) -> None:
@@ -562,31 +569,34 @@ def _take_element(content: _XmlContent, elem: ElementTree.Element) -> None:
     if elem.tag == "node":
         if elem.get("action") == "delete" or elem.get("lat") is None:
             return
-        nid = int(elem.get("id"))
+        nid = int(elem.attrib["id"])
         content.coords[nid] = _node_coords(nid, elem)
         tags = _tags_of(elem)
         if tags and _wanted_node(tags):
             content.node_tags[nid] = tags
     elif elem.tag == "way":
-        wid = int(elem.get("id"))
-        content.way_nodes[wid] = [int(nd.get("ref")) for nd in elem.iter("nd")]
+        wid = int(elem.attrib["id"])
+        content.way_nodes[wid] = [int(nd.attrib["ref"]) for nd in elem.iter("nd")]
         tags = _tags_of(elem)
         if tags:
             content.way_tags[wid] = tags
     elif elem.tag == "relation":
         tags = _tags_of(elem)
         if tags.get("aeroway") == "aerodrome":
-            members = [int(m.get("ref")) for m in elem.iter("member") if m.get("type") == "way"]
-            content.relations[int(elem.get("id"))] = (members, tags)
+            members = [int(m.attrib["ref"]) for m in elem.iter("member")
+                       if m.get("type") == "way"]
+            content.relations[int(elem.attrib["id"])] = (members, tags)
     elif elem.tag == "bounds":
-        content.bounds = tuple(float(elem.get(k)) for k in
-                               ("minlon", "minlat", "maxlon", "maxlat"))
+        west, south, east, north = (float(elem.attrib[k]) for k in
+                                    ("minlon", "minlat", "maxlon", "maxlat"))
+        content.bounds = (west, south, east, north)
 
 
 def _xml_lines(content: _XmlContent, key: str, values: tuple[str, ...],
                tags: tuple[str, ...]) -> _Lines:
     """Segments, tags and coordinates of the ways whose ``key`` is one of ``values``."""
-    way_ids, us, vs, seqs, tag_rows, used = [], [], [], [], [], set()
+    way_ids, us, vs, tag_rows, used = [], [], [], [], set()
+    seqs: list[int] = []
     for wid, wtags in content.way_tags.items():
         if wtags.get(key) not in values:
             continue
@@ -748,9 +758,9 @@ def download_osm(bbox: Bbox | None = None,
     if not out_path.name.lower().endswith(XML_SUFFIXES):
         raise ValueError(f"download_osm writes OSM XML: out_path {out_path} must end with one "
                          f"of {', '.join(XML_SUFFIXES)}")
-    if bbox is None and polygon is None:
-        raise ValueError("download_osm needs a bbox or a polygon")
     area = _requested_area("Overpass download", bbox, polygon)
+    if area is None:  # neither a bbox nor a polygon
+        raise ValueError("download_osm needs a bbox or a polygon")
     where = _fmt_bounds(area.bounds)
     settings = {"cache_folder": cache_folder, "use_cache": use_cache}
     elements: dict[tuple[str, int], dict] = {}
@@ -1047,7 +1057,8 @@ def _run_geometries(seg: pd.DataFrame, starts: np.ndarray, run: np.ndarray,
 
 def _empty_edges(tag_cols: list[str]) -> gpd.GeoDataFrame:
     """Return an edge table without rows."""
-    data = {c: np.array([], np.int64) for c in ("u", "v", "osm_id")}
+    data: dict[str, np.ndarray | pd.Series] = {c: np.array([], np.int64)
+                                               for c in ("u", "v", "osm_id")}
     data.update({c: pd.Series([], dtype=object) for c in tag_cols})
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from corridors.maps.corridor import make_corridor_map, select_corridor
 from corridors.maps.gate import make_gate_map, select_gate
@@ -33,13 +34,16 @@ from corridors.maps.plan import make_plan_map
 from corridors.maps.scenario import make_scenario_map, select_years
 from corridors.maps.static import STATIC_MAPS
 
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
+
 MAP_KINDS: tuple[str, ...] = ("plan", "scenario", "gate", "corridor", "international")
 
 __all__ = ["MAP_KINDS", "build_map", "select_corridor", "select_gate", "select_years",
            "write_maps", "write_static_maps"]
 
 
-def build_map(results, kind: str, *, offline: bool = True, tiles: bool | None = None,
+def build_map(results: RunResults, kind: str, *, offline: bool = True, tiles: bool | None = None,
               gate: str | None = None, corridor: str | None = None, years=None):
     """Return one map as ``(html, page)`` (see :class:`maps.page.Page` for the page).
 
@@ -87,9 +91,9 @@ def _targets(out_dir: Path, names: Iterable[str], force: bool) -> list[Path]:
     return paths
 
 
-def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: bool = True,
-               force: bool = False, tiles: bool | None = None, gate: str | None = None,
-               corridor: str | None = None, years=None) -> list[Path]:
+def write_maps(results: RunResults, out_dir, kinds: Iterable[str] = MAP_KINDS, *,
+               offline: bool = True, force: bool = False, tiles: bool | None = None,
+               gate: str | None = None, corridor: str | None = None, years=None) -> list[Path]:
     """Write interactive maps, one HTML file per kind (``plan.html`` …) into ``out_dir``.
 
     Every map is built before any file is written, so a bad gate name leaves no half output.
@@ -140,7 +144,7 @@ def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: b
     return write_files(out_dir, names, write, force=force, what="maps")
 
 
-def write_static_maps(results, out_dir, *, force: bool = False) -> list[Path]:
+def write_static_maps(results: RunResults, out_dir, *, force: bool = False) -> list[Path]:
     """Write the static maps ``plan.png`` and ``change.png`` (2025→2030 saving to Hà Nội).
 
     Raises

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -33,12 +34,18 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from shapely.geometry import Point
 
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
+    from corridors.analysis.results import RunResults
+
 #: The metric CRS of the static maps (UTM zone 48N, metres).
 CRS = "EPSG:32648"
 DPI = 130
 #: Matplotlib line styles of the project statuses.
-STATUS_LINESTYLE = {"open": "-", "under_construction": (0, (6, 3)), "planned": (0, (3, 3)),
-                    "study": (0, (1, 3)), "unknown": (0, (7, 2, 1, 2))}
+STATUS_LINESTYLE: dict[str, LineStyleType] = {
+    "open": "-", "under_construction": (0, (6, 3)), "planned": (0, (3, 3)),
+    "study": (0, (1, 3)), "unknown": (0, (7, 2, 1, 2))}
 #: Matplotlib markers of the place kinds.
 PLACE_MARKERS = {"border_gate": "D", "bgez": "s", "dry_port": "s", "seaport": "o",
                  "river_port": "o", "airport": "^", "city": "."}
@@ -50,7 +57,7 @@ def _dash(dash: str | None):
     return (0, tuple(float(x) / 1.5 for x in dash.split()))
 
 
-def _frame(ax, results, title: str, subtitle: str) -> None:
+def _frame(ax, results: RunResults, title: str, subtitle: str) -> None:
     """Title, scale bar, north arrow, attribution and provenance of a static map."""
     fig = ax.figure
     fig.suptitle(title, fontsize=15, fontweight="bold", x=0.02, ha="left", y=0.985)
@@ -120,7 +127,7 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plan_png(results, path: Path) -> Path:
+def plan_png(results: RunResults, path: Path) -> Path:
     """Draw the plan map (network of year A, projects by mode and status, places) to a PNG."""
     year_a, year_b = results.years
     la = results.labels[0]
@@ -191,7 +198,7 @@ def plan_png(results, path: Path) -> Path:
     return _save(fig, path)
 
 
-def change_png(results, path: Path, dest: str = "ha_noi") -> Path:
+def change_png(results: RunResults, path: Path, dest: str = "ha_noi") -> Path:
     """Draw the travel-time saving (car) to a destination between the run's years to a PNG."""
     la, lb = results.labels
     fig = Figure(figsize=(13, 8))
