@@ -52,6 +52,7 @@ from corridors.build.pipeline import OVERPASS, BuildResult
 from corridors.build.pipeline import build_network as _build
 from corridors.catalog.model import Catalog
 from corridors.catalog.scenario import BASE, Scenario, read_scenario
+from corridors.core.constants import YEAR_MAX, YEAR_MIN
 from corridors.maps import make_map
 from corridors.network.schema import ROUTING_PROFILES
 
@@ -74,6 +75,11 @@ def _scenario(scenario: ScenarioLike) -> Scenario:
         return read_scenario(Path(scenario))
     raise TypeError(f"scenario: give the path of a scenario YAML file (or None for the base), "
                     f"not {type(scenario).__name__}")
+
+
+def _path(path: PathLike | None) -> Path | None:
+    """Return a path given as text or path-like as a :class:`pathlib.Path` (None stays None)."""
+    return None if path is None else Path(path)
 
 
 def _osm(osm: PathLike | None) -> Path | str | None:
@@ -227,7 +233,7 @@ def build_network(year: int, scenario: ScenarioLike = None, osm: PathLike | None
     Parameters
     ----------
     year : int
-        Year of the network (2000-2060).
+        Year of the network (2000-2060: core.constants YEAR_MIN to YEAR_MAX).
     scenario : str or os.PathLike or Scenario, optional
         A scenario YAML file (delays, drops, additions, speeds); default: the base, the
         catalogs as shipped.
@@ -270,13 +276,13 @@ def build_network(year: int, scenario: ScenarioLike = None, osm: PathLike | None
 
     if not isinstance(year, int) or isinstance(year, bool):
         raise TypeError(f"year: give a year as an int (e.g. 2030), not {year!r}")
-    if not 2000 <= year <= 2060:
-        raise ValueError(f"year: {year} is outside 2000-2060")
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValueError(f"year: {year} is outside {YEAR_MIN}-{YEAR_MAX}")
     sc = _scenario(scenario)
     osm_path = _osm(osm)
     dem_paths = [*map(Path, dems), *dem_paths_default()] if dems else None
     result = _build(year, sc, osm=osm_path, bbox=tuple(bbox) if bbox else None,
-                    catalog_path=catalog, dem_paths=dem_paths, use_cache=use_cache,
+                    catalog_path=_path(catalog), dem_paths=dem_paths, use_cache=use_cache,
                     allow_empty=allow_empty)
     return Network(result, osm_path, Path(catalog) if catalog else None)
 
@@ -443,8 +449,6 @@ def analyse(years: Sequence[int] | None = None, scenario: ScenarioLike = None, *
     >>> net_2025, net_2030 = corridors.build_network(2025), corridors.build_network(2030)
     >>> results = corridors.analyse(networks=(net_2025, net_2030))   # doctest: +SKIP
     """
-    from corridors.jobs.run import _add_trajectories
-
     bad = [p for p in profiles if p not in ROUTING_PROFILES]
     if bad:
         raise ValueError(f"unknown profile {bad[0]!r}; valid: {', '.join(ROUTING_PROFILES)}")
@@ -458,14 +462,12 @@ def analyse(years: Sequence[int] | None = None, scenario: ScenarioLike = None, *
         a_year = min(builds)
         results = compute_results((a_year, b.year), b.build_result.scenario, osm=b.osm,
                                   catalog_path=b.catalog_path, profiles=tuple(profiles),
-                                  progress=progress, builds=builds)
+                                  progress=progress, each_year=each_year, builds=builds)
     else:
         a_year, b_year = _years((2025, 2030) if years is None else years)
         results = compute_results((a_year, b_year), _scenario(scenario), osm=_osm(osm),
-                                  catalog_path=catalog, profiles=tuple(profiles),
-                                  progress=progress)
-    if each_year:
-        _add_trajectories(results)
+                                  catalog_path=_path(catalog), profiles=tuple(profiles),
+                                  progress=progress, each_year=each_year)
     return results
 
 
@@ -594,12 +596,15 @@ def run(out: PathLike | None = None, years: Sequence[int] = (2025, 2030),
     parsed = [_scenario(s) for s in scenarios]
     osm_path = _osm(osm)
     if out is None:
-        computed = compute_all((a, b), parsed, osm=osm_path, catalog_path=catalog,
+        computed = compute_all((a, b), parsed, osm=osm_path, catalog_path=_path(catalog),
                                progress=progress, allow_empty=allow_empty, each_year=each_year)
         return Run({r.scenario.name: r for r in computed})
     kept: dict[str, RunResults] = {}
-    manifests = run_all(Path(out), (a, b), parsed, osm=osm_path, catalog_path=catalog,
+
+    def keep(results: RunResults, _manifest: dict) -> None:
+        kept[results.scenario.name] = results
+
+    manifests = run_all(Path(out), (a, b), parsed, osm=osm_path, catalog_path=_path(catalog),
                         force=force, progress=progress, allow_empty=allow_empty,
-                        each_year=each_year, graphml=graphml,
-                        on_results=lambda r, _m: kept.setdefault(r.scenario.name, r))
+                        each_year=each_year, graphml=graphml, on_results=keep)
     return Run(kept, Path(out), manifests)

@@ -176,7 +176,9 @@ def read_osm(path: str | Path, *, bbox: Bbox | None = None,
             extent = _extent_of(read_pbf(path, None))
             check_coverage(path, area, extent)
         raise OsmReadError(_no_roads_message(path, area, extent))
-    return _assemble(raw, road_lines, area, extent or _extent_of(raw), path)
+    extent = extent or _extent_of(raw)
+    assert extent is not None  # the roads found have nodes
+    return _assemble(raw, road_lines, area, extent, path)
 
 
 def _assemble(raw: RawLayers, road_lines: Lines, area: shapely.Geometry | None, extent: Bbox,
@@ -354,7 +356,8 @@ def _run_geometries(seg: pd.DataFrame, starts: np.ndarray, run: np.ndarray,
 
 def _empty_edges(tag_cols: list[str]) -> gpd.GeoDataFrame:
     """Return an edge table without rows."""
-    data = {c: np.array([], np.int64) for c in ("u", "v", "osm_id")}
+    data: dict[str, np.ndarray | pd.Series] = {c: np.array([], np.int64)
+                                               for c in ("u", "v", "osm_id")}
     data.update({c: pd.Series([], dtype=object) for c in tag_cols})
     return gpd.GeoDataFrame(data, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
 

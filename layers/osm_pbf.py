@@ -84,7 +84,10 @@ def _pbf_header_extent(path: Path) -> Bbox | None:
         geom = get_bounding_box(str(path))
     except Exception as exc:
         raise OsmReadError(f"OSM file {path} is not a valid OSM PBF file: {exc}") from exc
-    return None if geom is None else tuple(float(v) for v in geom.bounds)
+    if geom is None:
+        return None
+    west, south, east, north = (float(v) for v in geom.bounds)
+    return west, south, east, north
 
 
 def _bracket(key: str, values: Iterable[str]) -> str:

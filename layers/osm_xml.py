@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 from xml.etree import ElementTree
 
 import geopandas as gpd
@@ -54,7 +54,7 @@ class _XmlContent:
     bounds: Bbox | None = None
 
 
-def _open_xml(path: Path) -> IO[bytes]:
+def _open_xml(path: Path) -> io.BufferedIOBase:
     """Open an XML file, decompressing ``.gz`` and ``.bz2``."""
     name = path.name.lower()
     if name.endswith(".gz"):
@@ -71,7 +71,8 @@ def read_xml(path: Path) -> RawLayers:
             content = _parse_xml(fh)
     except _BadNode as exc:
         raise OsmReadError(f"OSM file {path}: {exc}") from None
-    except (ElementTree.ParseError, OSError, EOFError, ValueError, TypeError) as exc:
+    except (ElementTree.ParseError, OSError, EOFError, ValueError, TypeError,
+            KeyError) as exc:  # KeyError: an element without a required attribute (id, ref)
         raise OsmReadError(f"OSM file {path} could not be parsed as OSM XML: {exc}") from exc
     if content is None:
         raise OsmReadError(f"OSM file {path} is XML but not OSM data (no <osm> root element)")
@@ -96,8 +97,8 @@ def _node_coords(nid: int, elem: ElementTree.Element) -> tuple[float, float]:
     for key, word, limit in (("lon", "longitude", 180.0), ("lat", "latitude", 90.0)):
         text = elem.get(key)
         try:
-            value = float(text)
-        except (TypeError, ValueError):
+            value = math.nan if text is None else float(text)
+        except ValueError:
             value = math.nan
         if not -limit <= value <= limit:  # NaN and infinities fail too
             raise _BadNode(f"node {nid}: {key}={text!r} is not a {word} "
@@ -112,7 +113,7 @@ def _wanted_node(tags: dict[str, str]) -> bool:
             or tags.get("barrier") == "border_control")
 
 
-def _parse_xml(fh: IO[bytes]) -> _XmlContent | None:
+def _parse_xml(fh: io.BufferedIOBase) -> _XmlContent | None:
     """Stream-parse OSM XML; None when the root element is not ``<osm>``."""
     content = _XmlContent()
     events = ElementTree.iterparse(fh, events=("start", "end"))
@@ -131,7 +132,8 @@ def _parse_xml(fh: IO[bytes]) -> _XmlContent | None:
 
 def _tags_of(elem: ElementTree.Element) -> dict[str, str]:
     """Return the ``<tag k v>`` children of an element as a dict."""
-    return {t.get("k"): t.get("v") for t in elem.iter("tag")}
+    return {k: v for t in elem.iter("tag")
+            if (k := t.get("k")) is not None and (v := t.get("v")) is not None}
 
 
 def _take_element(content: _XmlContent, elem: ElementTree.Element) -> None:
@@ -139,31 +141,34 @@ def _take_element(content: _XmlContent, elem: ElementTree.Element) -> None:
     if elem.tag == "node":
         if elem.get("action") == "delete" or elem.get("lat") is None:
             return
-        nid = int(elem.get("id"))
+        nid = int(elem.attrib["id"])
         content.coords[nid] = _node_coords(nid, elem)
         tags = _tags_of(elem)
         if tags and _wanted_node(tags):
             content.node_tags[nid] = tags
     elif elem.tag == "way":
-        wid = int(elem.get("id"))
-        content.way_nodes[wid] = [int(nd.get("ref")) for nd in elem.iter("nd")]
+        wid = int(elem.attrib["id"])
+        content.way_nodes[wid] = [int(nd.attrib["ref"]) for nd in elem.iter("nd")]
         tags = _tags_of(elem)
         if tags:
             content.way_tags[wid] = tags
     elif elem.tag == "relation":
         tags = _tags_of(elem)
         if tags.get("aeroway") == "aerodrome":
-            members = [int(m.get("ref")) for m in elem.iter("member") if m.get("type") == "way"]
-            content.relations[int(elem.get("id"))] = (members, tags)
+            members = [int(m.attrib["ref"]) for m in elem.iter("member")
+                       if m.get("type") == "way"]
+            content.relations[int(elem.attrib["id"])] = (members, tags)
     elif elem.tag == "bounds":
-        content.bounds = tuple(float(elem.get(k)) for k in
-                               ("minlon", "minlat", "maxlon", "maxlat"))
+        west, south, east, north = (float(elem.attrib[k]) for k in
+                                    ("minlon", "minlat", "maxlon", "maxlat"))
+        content.bounds = (west, south, east, north)
 
 
 def _xml_lines(content: _XmlContent, key: str, values: tuple[str, ...],
                tags: tuple[str, ...]) -> Lines:
     """Segments, tags and coordinates of the ways whose ``key`` is one of ``values``."""
-    way_ids, us, vs, seqs, tag_rows, used = [], [], [], [], [], set()
+    way_ids, us, vs, tag_rows, used = [], [], [], [], set()
+    seqs: list[int] = []
     for wid, wtags in content.way_tags.items():
         if wtags.get(key) not in values:
             continue

@@ -107,9 +107,9 @@ def download_osm(bbox: Bbox | None = None,
     if not out_path.name.lower().endswith(XML_SUFFIXES):
         raise ValueError(f"download_osm writes OSM XML: out_path {out_path} must end with one "
                          f"of {', '.join(XML_SUFFIXES)}")
-    if bbox is None and polygon is None:
-        raise ValueError("download_osm needs a bbox or a polygon")
     area = requested_area("Overpass download", bbox, polygon)
+    if area is None:  # neither a bbox nor a polygon
+        raise ValueError("download_osm needs a bbox or a polygon")
     where = fmt_bounds(area.bounds)
     settings = {"cache_folder": cache_folder, "use_cache": use_cache}
     elements: dict[tuple[str, int], dict] = {}

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import folium
 from corridors.maps.corridor import make_corridor_map, select_corridor
@@ -40,13 +41,16 @@ from corridors.maps.static import STATIC_MAPS
 
 from corridors.core.outputs import OutputExistsError
 
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
+
 MAP_KINDS: tuple[str, ...] = ("plan", "scenario", "gate", "corridor", "international")
 
 __all__ = ["MAP_KINDS", "build_map", "make_map", "render_map", "select_corridor", "select_gate",
            "select_years", "write_maps", "write_static_maps"]
 
 
-def make_map(results, kind: str, *, offline: bool = True, tiles: bool | None = None,
+def make_map(results: RunResults, kind: str, *, offline: bool = True, tiles: bool | None = None,
              gate: str | None = None, corridor: str | None = None, years=None) -> folium.Map:
     """Return one map of a run as a :class:`folium.Map`.
 
@@ -125,7 +129,7 @@ def render_map(m: folium.Map) -> str:
     return m.get_root().render()
 
 
-def build_map(results, kind: str, *, offline: bool = True, tiles: bool | None = None,
+def build_map(results: RunResults, kind: str, *, offline: bool = True, tiles: bool | None = None,
               gate: str | None = None, corridor: str | None = None,
               years=None) -> tuple[str, Page]:
     """Return one map rendered, as ``(html, page)`` (see :class:`maps.page.Page`).
@@ -147,9 +151,9 @@ def _targets(out_dir: Path, names: Iterable[str], force: bool) -> list[Path]:
     return paths
 
 
-def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: bool = True,
-               force: bool = False, tiles: bool | None = None, gate: str | None = None,
-               corridor: str | None = None, years=None) -> list[Path]:
+def write_maps(results: RunResults, out_dir, kinds: Iterable[str] = MAP_KINDS, *,
+               offline: bool = True, force: bool = False, tiles: bool | None = None,
+               gate: str | None = None, corridor: str | None = None, years=None) -> list[Path]:
     """Write interactive maps, one HTML file per kind (``plan.html`` …) into ``out_dir``.
 
     Every map is built before any file is written, so a bad gate name leaves no half output.
@@ -200,7 +204,7 @@ def write_maps(results, out_dir, kinds: Iterable[str] = MAP_KINDS, *, offline: b
     return write_files(out_dir, names, write, force=force, what="maps")
 
 
-def write_static_maps(results, out_dir, *, force: bool = False) -> list[Path]:
+def write_static_maps(results: RunResults, out_dir, *, force: bool = False) -> list[Path]:
     """Write the static maps ``plan.png`` and ``change.png`` (2025→2030 saving to Hà Nội).
 
     Raises

@@ -9,6 +9,7 @@ stretch (and, for year B, the saving against year A).
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -22,19 +23,22 @@ from shapely.geometry import Point
 
 from corridors.core.names import match_key
 
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
+
 #: Simplification tolerance of routes, degrees (about 100 m).
 ROUTE_TOLERANCE = 0.001
 #: Profiles drawn, and whether their layers are shown at start.
 PROFILES_SHOWN = {"car": True, "truck": False, "freight": False}
 
 
-def corridor_items(results) -> list[tuple[str, str, str]]:
+def corridor_items(results: RunResults) -> list[tuple[str, str, str]]:
     """Return (id, name, kind) of every corridor of the run's catalog, in catalog order."""
     catalog = results.builds[results.years[1]].catalog
     return [(c.id, c.name, c.kind) for c in catalog.corridors.values()]
 
 
-def select_corridor(results, name: str) -> str:
+def select_corridor(results: RunResults, name: str) -> str:
     """Return the id of the corridor a user means (id, English or Vietnamese name).
 
     Raises
@@ -54,7 +58,7 @@ def select_corridor(results, name: str) -> str:
 def kpi_popup(kpi: dict, saving: dict | None, label: str, profile: str) -> str:
     """Return the popup of one corridor route: its KPIs (and saving) in one year and profile."""
     rows = [("Tên", escape(str(kpi.get("name_vi", "")))),
-            ("kind", escape(CORRIDOR_KINDS.get(kpi.get("kind"), str(kpi.get("kind"))))),
+            ("kind", escape(CORRIDOR_KINDS.get(str(kpi.get("kind")), str(kpi.get("kind"))))),
             ("year, profile", f"{escape(label)}, {escape(profile)}"),
             ("stops", escape(str(kpi.get("stops", "")))),
             ("time", fmt(kpi.get("time_h"), 2, "h")),
@@ -78,7 +82,7 @@ def _records(frame, keys) -> dict:
     return {tuple(str(r[k]) for k in keys): r for r in frame.to_dict("records")}
 
 
-def add_routes(page: Page, m: folium.Map, results, colours: dict[str, str]) -> list:
+def add_routes(page: Page, m: folium.Map, results: RunResults, colours: dict[str, str]) -> list:
     """Add one layer of routes per year and profile; return the GeoJSON layers."""
     tables = results.analyses.tables
     routes, kpis = tables["corridor_routes"], _records(tables["corridor_kpis"],
@@ -117,7 +121,7 @@ def add_routes(page: Page, m: folium.Map, results, colours: dict[str, str]) -> l
     return layers
 
 
-def add_stops(page: Page, m: folium.Map, results, colours: dict[str, str]):
+def add_stops(page: Page, m: folium.Map, results: RunResults, colours: dict[str, str]):
     """Add the stops of every corridor (one marker per corridor and stop)."""
     catalog = results.builds[results.years[1]].catalog
     rows = [{"c": c, "i": i, "s": s, "geometry": Point(s.lon, s.lat)}
@@ -138,7 +142,7 @@ def add_stops(page: Page, m: folium.Map, results, colours: dict[str, str]):
     return layer
 
 
-def make_corridor_map(results, *, corridor: str | None = None, offline: bool = True,
+def make_corridor_map(results: RunResults, *, corridor: str | None = None, offline: bool = True,
                       tiles: bool | None = None) -> folium.Map:
     """Return the corridor map.
 

@@ -9,6 +9,7 @@ by profile and year; people within reach) shows under the box and in the marker'
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING, Any
 
 import folium
 from corridors.maps.geo import collection, features
@@ -19,6 +20,9 @@ from corridors.maps.places import add_places, add_province_outline
 from corridors.maps.style import DESTINATIONS, ISO_COLOURS, box_svg, fmt, line_svg
 
 from corridors.core.names import match_key
+
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
 
 #: Simplification tolerance of isochrones, degrees (a cell of the 0.02° time grid, ~2 km), and
 #: the decimals kept (0.001° ≈ 100 m).
@@ -33,9 +37,9 @@ ACCESS_ROWS = (("ha_noi", DESTINATIONS["ha_noi"]),
                ("capital", DESTINATIONS["capital"]))
 
 
-def gate_items(results) -> list[tuple[str, str, str]]:
+def gate_items(results: RunResults) -> list[tuple[str, str, str]]:
     """Return (id, name, kind) of every gate and BGEZ of the run, in the tables' order."""
-    seen = {}
+    seen: dict[Any, Any] = {}  # id to (id, name, kind), as the tables hold them
     for frame in (results.isochrones, results.analyses.tables["gate_access"]):
         if frame is None or frame.empty:
             continue
@@ -44,7 +48,7 @@ def gate_items(results) -> list[tuple[str, str, str]]:
     return list(seen.values())
 
 
-def select_gate(results, name: str) -> str:
+def select_gate(results: RunResults, name: str) -> str:
     """Return the id of the gate or BGEZ a user means (id or name, any case and diacritics).
 
     Raises
@@ -64,12 +68,12 @@ def select_gate(results, name: str) -> str:
     raise LookupError(f"no border gate or BGEZ matches {name!r}; valid gates: {valid}")
 
 
-def _place_name(results, place_id) -> str:
+def _place_name(results: RunResults, place_id) -> str:
     place = results.builds[results.years[1]].catalog.places.get(str(place_id))
     return place.name_vi if place else str(place_id or "–")
 
 
-def access_table(results, gate_id: str) -> str:
+def access_table(results: RunResults, gate_id: str) -> str:
     """Return the HTML access table of a gate or BGEZ (from ``gate_access``).
 
     Rows: destinations; columns: time (h) of each profile in year A → year B and the car
@@ -129,7 +133,7 @@ def _iso_props(row, scenario_label: str) -> dict:
                    f"{escape(scenario_label)} ({fmt(row.area_km2, 0, 'km²')})"}
 
 
-def add_isochrones(page: Page, m: folium.Map, results, label: str, filled: bool
+def add_isochrones(page: Page, m: folium.Map, results: RunResults, label: str, filled: bool
                    ) -> folium.GeoJson | None:
     """Add the isochrones of one scenario-year (every gate; the picker shows one at a time)."""
     iso = results.isochrones
@@ -155,7 +159,7 @@ def add_isochrones(page: Page, m: folium.Map, results, label: str, filled: bool
     return layer
 
 
-def make_gate_map(results, *, gate: str | None = None, offline: bool = True,
+def make_gate_map(results: RunResults, *, gate: str | None = None, offline: bool = True,
                   tiles: bool | None = None) -> folium.Map:
     """Return the gate map.
 

@@ -12,6 +12,7 @@ railways beyond the border, the gates and the foreign cities are drawn under the
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -22,6 +23,9 @@ from corridors.maps.page import BIND_FEATURE, Page
 from corridors.maps.picker import Picker
 from corridors.maps.places import add_places, add_province_outline, popup_table
 from corridors.maps.style import FOREIGN_LAYER, fmt, icon_svg, line_svg
+
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
 
 #: Route colours by mode of freight, and how each is named.
 ROUTE_COLOURS = {"road": "#d95f02", "rail": "#1b9e77"}
@@ -34,13 +38,13 @@ BOUNDS = [[20.2, 101.0], [25.3, 108.8]]
 SUMMARY_DESTINATIONS = ("city_ha_noi", "seaport_hai_phong", "seaport_cai_lan")
 
 
-def _gate_names(results, gates) -> str:
+def _gate_names(results: RunResults, gates) -> str:
     catalog = results.builds[results.years[1]].catalog
     ids = [g for g in str(gates or "").split(";") if g]
     return ", ".join(catalog.places[g].name_vi if g in catalog.places else g for g in ids) or "–"
 
 
-def route_popup(results, r) -> str:
+def route_popup(results: RunResults, r) -> str:
     """Return the popup of one international route (a row of ``international_od``)."""
     rows = [("from", escape(f"{r.origin_name} ({r.origin_local})")),
             ("to", escape(str(r.destination_name))),
@@ -53,7 +57,7 @@ def route_popup(results, r) -> str:
     return popup_table(rows, escape(f"{r.origin_name} → {r.destination_name}"))
 
 
-def origin_summary(results, od: pd.DataFrame, origin: str) -> str:
+def origin_summary(results: RunResults, od: pd.DataFrame, origin: str) -> str:
     """Return the HTML table of one origin: time, gate and breaks of gauge per year and mode."""
     la, lb = results.labels
     part = od[(od["origin"] == origin) & od["destination"].isin(SUMMARY_DESTINATIONS)]
@@ -71,7 +75,7 @@ def origin_summary(results, od: pd.DataFrame, origin: str) -> str:
 
         body.append("<tr>" + "".join(f"<td>{c}</td>" for c in (
             escape(str(val(b, "destination_name") or val(a, "destination_name") or dest)),
-            escape(mode), fmt(val(a, "time_h"), 1), fmt(val(b, "time_h"), 1),
+            escape(str(mode)), fmt(val(a, "time_h"), 1), fmt(val(b, "time_h"), 1),
             escape(_gate_names(results, val(b, "gates"))),
             f"{fmt(val(a, 'gauge_breaks'), 0)}→{fmt(val(b, 'gauge_breaks'), 0)}")) + "</tr>")
     return (f'<table class="corridors-summary"><tr>{head}</tr>{"".join(body)}</table>')
@@ -87,7 +91,7 @@ def drawn_routes(od: pd.DataFrame) -> pd.Series:
     return od["reachable"].astype(bool) & ~rail_less
 
 
-def add_routes(page: Page, m: folium.Map, results, od: pd.DataFrame) -> list:
+def add_routes(page: Page, m: folium.Map, results: RunResults, od: pd.DataFrame) -> list:
     """Add one layer per year and mode of freight; return the GeoJSON layers."""
     la, lb = results.labels
     layers = []
@@ -95,7 +99,8 @@ def add_routes(page: Page, m: folium.Map, results, od: pd.DataFrame) -> list:
         for label, dash in ((la, "8 6"), (lb, None)):
             part = od[drawn_routes(od) & (od["scenario"].astype(str) == label)
                       & (od["mode"] == mode)] if len(od) else od
-            feats = features(part, lambda r, label=label: {
+            # mypy cannot infer a lambda with a default (the loop variable bound)
+            feats = features(part, lambda r, label=label: {  # type: ignore[misc]
                 "pick": r.origin, "mode": r.mode,
                 "tip": f"<b>{escape(str(r.origin_name))} → {escape(str(r.destination_name))}"
                        f"</b> {escape(label)}, {ROUTE_LABELS[r.mode]}: {fmt(r.time_h, 1, 'h')}",
@@ -141,7 +146,7 @@ def add_foreign_places(page: Page, m: folium.Map, catalog, summaries: dict[str, 
     return layer
 
 
-def make_international_map(results, *, origin: str | None = None, offline: bool = True,
+def make_international_map(results: RunResults, *, origin: str | None = None, offline: bool = True,
                            tiles: bool | None = None) -> folium.Map:
     """Return the international map.
 
@@ -202,7 +207,7 @@ def make_international_map(results, *, origin: str | None = None, offline: bool 
     if layers:
         names = {o: str(od.loc[od["origin"] == o, "origin_name"].iloc[0]) for o in origins}
         options = [("", "all origins")] + [(o, names[o]) for o in origins]
-        initial = origin if origin in names else ""
+        initial = origin if origin is not None and origin in names else ""
         Picker(layers, options, initial, "Origin:", "origin", summaries,
                padding=page.popup_clear).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)

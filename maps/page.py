@@ -13,12 +13,16 @@ import json
 from copy import deepcopy
 from dataclasses import dataclass, field
 from html import escape
+from typing import TYPE_CHECKING
 
 import folium
 from branca.element import Element, Figure, MacroElement
 from corridors.maps.assets import asset_versions, inline_assets, unescape_json, use_libraries
 from corridors.maps.style import PLAIN_BACKGROUND
 from folium.template import Template
+
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
 
 #: The region's bounding box (south-west, north-east), degrees.
 REGION_BOUNDS = [[20.3, 102.1], [23.45, 107.6]]
@@ -162,7 +166,7 @@ class Page:
         Pixels popups keep clear of at the top left and bottom right (the boxes).
     """
 
-    results: object
+    results: RunResults
     title: str
     subtitle: str = ""
     offline: bool = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -19,6 +20,9 @@ from corridors.maps.style import (
     fmt,
     line_svg,
 )
+
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
 
 #: Corridor line colours by kind.
 CORRIDOR_KIND_COLOURS = {"economic_corridor": "#f16913", "connection_chain": "#41ab5d",
@@ -156,7 +160,7 @@ def add_corridors(page: Page, m: folium.Map, catalog) -> dict[str, int]:
     return {fg.layer_name: len(feats)}
 
 
-def make_plan_map(results, *, offline: bool = True, tiles: bool | None = None
+def make_plan_map(results: RunResults, *, offline: bool = True, tiles: bool | None = None
                   ) -> folium.Map:
     """Return the plan map.
 

@@ -9,6 +9,7 @@ the same classes of hours.
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
@@ -34,11 +35,14 @@ from corridors.maps.style import (
 )
 from folium.plugins import DualMap
 
+if TYPE_CHECKING:
+    from corridors.analysis.results import RunResults
+
 #: The destinations of the change layers.
 CHANGE_DESTINATIONS = ("ha_noi", "hai_phong_seaport")
 
 
-def select_years(results, years=None) -> tuple[int, int]:
+def select_years(results: RunResults, years=None) -> tuple[int, int]:
     """Return the two years a map compares, checked against the run.
 
     Parameters
@@ -53,7 +57,7 @@ def select_years(results, years=None) -> tuple[int, int]:
         If a year is not one of the run, with the years it holds.
     """
     if years is None:
-        return tuple(results.years)
+        return results.years
     years = tuple(int(y) for y in years)
     if len(years) != 2:
         raise ValueError(f"give two years to compare, not {len(years)}")
@@ -66,7 +70,7 @@ def select_years(results, years=None) -> tuple[int, int]:
     return years
 
 
-def add_node_savings(page: Page, m: folium.Map, results, dest: str, show: bool) -> int:
+def add_node_savings(page: Page, m: folium.Map, results: RunResults, dest: str, show: bool) -> int:
     """Add the saving to one destination of every node, as coloured circle markers."""
     ns = results.node_savings
     la, lb = results.labels
@@ -97,7 +101,8 @@ def add_node_savings(page: Page, m: folium.Map, results, dest: str, show: bool) 
     return len(feats)
 
 
-def add_province_savings(page: Page, m: folium.Map, results, dest: str, show: bool) -> int:
+def add_province_savings(page: Page, m: folium.Map, results: RunResults, dest: str,
+                         show: bool) -> int:
     """Add the population-weighted saving of every province (July 2025 edition)."""
     la, lb = results.labels
     table = results.analyses.tables["savings_provinces"]
@@ -133,8 +138,8 @@ def add_province_savings(page: Page, m: folium.Map, results, dest: str, show: bo
     return len(feats)
 
 
-def make_scenario_map(results, *, years=None, offline: bool = True, tiles: bool | None = None
-                      ) -> folium.Map:
+def make_scenario_map(results: RunResults, *, years=None, offline: bool = True,
+                      tiles: bool | None = None) -> folium.Map:
     """Return the scenario map (two synchronised maps and the change layers).
 
     Parameters

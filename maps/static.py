@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -35,12 +36,18 @@ from shapely.geometry import Point
 
 from corridors.core.constants import METRIC_CRS
 
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
+    from corridors.analysis.results import RunResults
+
 #: The CRS of the static maps: the project's metric CRS (UTM zone 48N, metres).
 CRS = METRIC_CRS
 DPI = 130
 #: Matplotlib line styles of the project statuses.
-STATUS_LINESTYLE = {"open": "-", "under_construction": (0, (6, 3)), "planned": (0, (3, 3)),
-                    "study": (0, (1, 3)), "unknown": (0, (7, 2, 1, 2))}
+STATUS_LINESTYLE: dict[str, LineStyleType] = {
+    "open": "-", "under_construction": (0, (6, 3)), "planned": (0, (3, 3)),
+    "study": (0, (1, 3)), "unknown": (0, (7, 2, 1, 2))}
 #: Matplotlib markers of the place kinds.
 PLACE_MARKERS = {"border_gate": "D", "bgez": "s", "dry_port": "s", "seaport": "o",
                  "river_port": "o", "airport": "^", "city": "."}
@@ -52,7 +59,7 @@ def _dash(dash: str | None):
     return (0, tuple(float(x) / 1.5 for x in dash.split()))
 
 
-def _frame(ax, results, title: str, subtitle: str) -> None:
+def _frame(ax, results: RunResults, title: str, subtitle: str) -> None:
     """Title, scale bar, north arrow, attribution and provenance of a static map."""
     fig = ax.figure
     fig.suptitle(title, fontsize=15, fontweight="bold", x=0.02, ha="left", y=0.985)
@@ -122,7 +129,7 @@ def _save(fig: Figure, path: Path) -> Path:
     return path
 
 
-def plan_png(results, path: Path) -> Path:
+def plan_png(results: RunResults, path: Path) -> Path:
     """Draw the plan map (network of year A, projects by mode and status, places) to a PNG."""
     year_a, year_b = results.years
     la = results.labels[0]
@@ -193,7 +200,7 @@ def plan_png(results, path: Path) -> Path:
     return _save(fig, path)
 
 
-def change_png(results, path: Path, dest: str = "ha_noi") -> Path:
+def change_png(results: RunResults, path: Path, dest: str = "ha_noi") -> Path:
     """Draw the travel-time saving (car) to a destination between the run's years to a PNG."""
     la, lb = results.labels
     fig = Figure(figsize=(13, 8))

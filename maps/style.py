@@ -7,6 +7,7 @@ consistent: a national road is the same orange everywhere and a planned project 
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 #: Network layers: (mode, classes, label, shown at start, colour, weight px, dash).
 NETWORK_LAYERS: tuple[tuple[str, tuple[str, ...], str, bool, str, float, str | None], ...] = (
@@ -78,10 +79,11 @@ SAVING_COLOURS: tuple[str, ...] = ("#d9d9d9", "#c6dbef", "#6baed6", "#2171b5", "
 #: Isochrone cutoffs (h) and fills.
 ISO_COLOURS: dict[int, str] = {1: "#1a9850", 2: "#91cf60", 4: "#fee08b", 8: "#fc8d59"}
 #: Province outlines.
-PROVINCE_STYLE = {"color": "#636363", "weight": 1.2, "fillColor": "#f5f5f0", "fillOpacity": 0.5}
-PROVINCE_OLD_STYLE = {"color": "#636363", "weight": 1.0, "dashArray": "4 4",
-                      "fillColor": "#f0f0f0", "fillOpacity": 0.25}
-BORDER_STYLE = {"color": "#3f007d", "weight": 2.5, "dashArray": "8 4 2 4"}
+PROVINCE_STYLE: dict[str, Any] = {"color": "#636363", "weight": 1.2, "fillColor": "#f5f5f0",
+                                  "fillOpacity": 0.5}
+PROVINCE_OLD_STYLE: dict[str, Any] = {"color": "#636363", "weight": 1.0, "dashArray": "4 4",
+                                      "fillColor": "#f0f0f0", "fillOpacity": 0.25}
+BORDER_STYLE: dict[str, Any] = {"color": "#3f007d", "weight": 2.5, "dashArray": "8 4 2 4"}
 #: Background of a map without tiles (offline).
 PLAIN_BACKGROUND = "#dfe8ee"
 

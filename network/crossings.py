@@ -300,13 +300,15 @@ def attach_foreign(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, spec: Forei
                for p in lk.place_ids]
         for a, b in zip(ids[:-1], ids[1:], strict=True):
             km = _km(ins.coords(a), ins.coords(b)) * scale
-            extra = {"name": lk.name, "open_year": lk.open_year, "project": None,
+            extra: dict[str, object] = {"name": lk.name, "open_year": lk.open_year, "project": None,
                      "length_basis": "official" if lk.length_km else "circuity"}
             if lk.mode == "road":
                 road_rows += [len(ins.new_edges), len(ins.new_edges) + 1]
                 extra.update(terrain=lk.terrain, design_speed_kmh=lk.design_speed_kmh,
                              terrain_source="catalog")
             else:
+                if lk.passenger_kmh is None or lk.freight_kmh is None:  # validated in the catalog
+                    raise ValueError(f"foreign railway {lk.id}: no running speeds")
                 extra.update(speed_kmh_car=lk.passenger_kmh, speed_kmh_truck=lk.freight_kmh,
                              time_h_car=km / lk.passenger_kmh, time_h_truck=km / lk.freight_kmh,
                              cost_vnd_truck=0.0)
@@ -357,6 +359,8 @@ def _crossing(ins: _Inserter, c: Crossing, rail_node, sg_copy: Mapping[int, int]
         run_car = run_truck = km / table.yard_speed_kmh
         kmh = {"car": table.yard_speed_kmh, "truck": table.yard_speed_kmh}
     else:
+        if c.gauge is None:  # validated in the catalog
+            raise ValueError(f"crossing {c.id}: a railway crossing needs a gauge")
         vn = _rail_side(ins, c, sg_copy)
         foreign = rail_node(c.foreign_id, "standard" if c.gauge == "dual" else c.gauge)
         mode, cls = "rail", c.gauge

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -339,10 +340,10 @@ def _transfer_edges(points: pd.DataFrame, road_nodes: pd.DataFrame, crs) -> pd.D
     road = gpd.GeoSeries(road_nodes["geometry"].to_numpy(), crs="EPSG:4326").to_crs(crs)
     _, idx = cKDTree(np.column_stack([road.x, road.y])).query(np.column_stack([pts.x, pts.y]))
     target = road_nodes.index.to_numpy(np.int64)[idx]
-    attached = pd.array(points["road_node"], dtype="Int64")
-    usable = (~attached.isna() & pd.Series(attached).isin(road_nodes.index)).to_numpy()
+    attached = points["road_node"].astype("Int64")
+    usable = (~attached.isna() & attached.isin(road_nodes.index)).to_numpy()
     target = np.where(usable, attached.to_numpy(dtype=np.int64, na_value=0), target)
-    road_pts = road.iloc[road_nodes.index.get_indexer(target)]
+    road_pts = road.iloc[road_nodes.index.get_indexer(pd.Index(target))]
     dist = pts.distance(road_pts.set_axis(pts.index)).to_numpy()
     near = dist <= TRANSFER_REACH_KM * 1000.0
     if (~near).any():
@@ -385,7 +386,7 @@ def _finish_edges(edges: pd.DataFrame) -> gpd.GeoDataFrame:
 # nodes
 # --------------------------------------------------------------------------------------------
 
-def _ns(osm_ids: pd.Series | np.ndarray, namespace: str) -> np.ndarray:
+def _ns(osm_ids: pd.Series | np.ndarray | Sequence[int], namespace: str) -> np.ndarray:
     """Map OSM ids into a negative id namespace (see the module docstring)."""
     return -(NAMESPACE[namespace] * ID_BASE + np.asarray(osm_ids, dtype=np.int64))
 

@@ -133,7 +133,7 @@ def _section_rows(edges: pd.DataFrame, sec: RouteSection, metric_crs: str
         row = road.index[i]
         line = geom.iloc[i]
         frac = line.project(pt) / line.length if line.length else 0.0
-        u, v, km = road.at[row, "u"], road.at[row, "v"], float(road.at[row, "length_km"])
+        u, v, km = road.at[row, "u"], road.at[row, "v"], float(road["length_km"].loc[row])
         end = ("end", k)
         G.add_edge(end, u, weight=frac * km, row=row, part=frac)
         G.add_edge(end, v, weight=(1 - frac) * km, row=row, part=1 - frac)
@@ -145,7 +145,7 @@ def _section_rows(edges: pd.DataFrame, sec: RouteSection, metric_crs: str
     rows, drawn, on = [], 0.0, 0.0
     for a, b in zip(path[:-1], path[1:], strict=True):
         d = G[a][b]
-        km = float(edges.at[d["row"], "length_km"]) * d.get("part", 1.0)
+        km = float(edges["length_km"].loc[d["row"]]) * d.get("part", 1.0)
         drawn += km
         on += km if edges.at[d["row"], "ref"] == sec.ref else 0.0
         rows.append(d["row"])
@@ -236,7 +236,8 @@ def true_lengths(edges: pd.DataFrame, sections: Sequence[RouteSection],
                                     "skipped": why})
             continue
         km = edges.loc[rows, "length_km"].astype(float)
-        by_t = (km / km.sum() * drawn).groupby(terrain.loc[rows]).sum().to_dict()
+        by_terrain = (km / km.sum() * drawn).groupby(terrain.loc[rows]).sum()
+        by_t = {str(t): v for t, v in by_terrain.items()}
         found.append((sec, rows, by_t, drawn))
         report.sections.append({
             "id": sec.id, "ref": sec.ref, "official_km": sec.length_km,

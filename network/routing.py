@@ -137,7 +137,7 @@ class Router:
         return np.searchsorted(self._keys, i * len(self.node_ids) + j)
 
     # -- searches -------------------------------------------------------------------------------
-    def search(self, sources: Sequence[int], limit: float = np.inf
+    def search(self, sources: Iterable[int], limit: float = np.inf
                ) -> tuple[np.ndarray, np.ndarray]:
         """Return (times or km, predecessors) from each source node to every node.
 
@@ -166,7 +166,7 @@ class Router:
             acc = acc + np.where(ptr != cols, acc[rows, ptr], 0.0)
             ptr = nxt
 
-    def times(self, sources: Sequence[int], targets: Sequence[int] | None = None
+    def times(self, sources: Iterable[int], targets: Iterable[int] | None = None
               ) -> np.ndarray:
         """Return the travel-time matrix (h) from sources to targets (all nodes by default).
 
@@ -176,7 +176,7 @@ class Router:
         dist = np.atleast_2d(dijkstra(self.graph, directed=True, indices=self.indices(sources)))
         return dist if targets is None else dist[:, self.indices(targets)]
 
-    def matrix(self, sources: Sequence[int], targets: Sequence[int] | None = None
+    def matrix(self, sources: Iterable[int], targets: Iterable[int] | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """Return travel times (h) and lengths (km) from sources to targets.
 
@@ -199,7 +199,7 @@ class Router:
             return time_h[:, t], length_km[:, t]
         return time_h, length_km
 
-    def nearest(self, targets: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def nearest(self, targets: Iterable[int]) -> tuple[np.ndarray, np.ndarray]:
         """Return, for every node, the time (h) to the nearest target and which target it is.
 
         One multi-source search on the reversed graph: the time *to* the facility.
@@ -244,18 +244,18 @@ class Router:
         path = [d]
         while path[-1] != o:
             path.append(pred[0, path[-1]])
-        path = np.array(path[::-1], dtype=np.int64)
-        entries = self._entries(path[:-1], path[1:])
+        steps = np.array(path[::-1], dtype=np.int64)
+        entries = self._entries(steps[:-1], steps[1:])
         rows = self._edge_row[entries]
         e = self.edges.iloc[rows]
         km = e["length_km"].to_numpy(dtype=float)
         by_mode = e.assign(km=km).groupby("mode")["km"].sum().round(3).to_dict()
         by_class = (e.assign(km=km, key=e["mode"] + ":" + e["class"].astype(str))
                     .groupby("key")["km"].sum().round(3).to_dict())
-        kinds = self.nodes["kind"].to_numpy()[path[1:-1]] if len(path) > 2 else np.array([])
+        kinds = self.nodes["kind"].to_numpy()[steps[1:-1]] if len(steps) > 2 else np.array([])
         geoms = [g for g in e.geometry if g is not None]
         merged = shapely.line_merge(MultiLineString(geoms)) if geoms else None
-        return Route(nodes=self.node_ids[path].tolist(), edge_rows=rows.tolist(),
+        return Route(nodes=self.node_ids[steps].tolist(), edge_rows=rows.tolist(),
                      time_h=float(self._time[entries].sum()), length_km=float(km.sum()),
                      km_by_mode=by_mode, km_by_class=by_class,
                      transfers=int((e["mode"] == "transfer").sum()),

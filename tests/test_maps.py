@@ -11,7 +11,6 @@ and checks that a screenshot (in pytest's tmp folder) is not blank.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import os
@@ -412,15 +411,14 @@ def test_international_map_in_browser(results, written, browser, tmp_path):
 def _without_mode(results, mode: str):
     """A copy of the run whose catalog and networks have nothing of one mode."""
     edge_mode = {"waterway": "water"}.get(mode, mode)
-    r = copy.copy(results)
-    r.builds = {}
+    builds = {}
     for year, b in results.builds.items():
         cat = dataclasses.replace(b.catalog, projects={k: p for k, p in b.catalog.projects.items()
                                                        if p.mode != mode})
         tables = dataclasses.replace(b.tables, edges=b.tables.edges[
             b.tables.edges["mode"] != edge_mode])
-        r.builds[year] = dataclasses.replace(b, catalog=cat, tables=tables)
-    return r
+        builds[year] = dataclasses.replace(b, catalog=cat, tables=tables)
+    return dataclasses.replace(results, builds=builds)
 
 
 def test_empty_layers_still_make_valid_maps(results, browser, tmp_path):
@@ -442,10 +440,11 @@ def test_empty_layers_still_make_valid_maps(results, browser, tmp_path):
         finally:
             opened.close()
     # A run without isochrones or gates: the gate map still opens, and says so.
-    bare = copy.copy(results)
-    bare.isochrones = results.isochrones.iloc[0:0]
-    bare.analyses = dataclasses.replace(results.analyses, tables={
-        **results.analyses.tables, "gate_access": results.analyses.tables["gate_access"].iloc[0:0]})
+    no_gates = results.analyses.tables["gate_access"].iloc[0:0]
+    bare = dataclasses.replace(
+        results, isochrones=results.isochrones.iloc[0:0],
+        analyses=dataclasses.replace(results.analyses,
+                                     tables={**results.analyses.tables, "gate_access": no_gates}))
     html, page = build_map(bare, "gate")
     assert "No gate or BGEZ in this run." in page.notes
     path = tmp_path / "gate_empty.html"

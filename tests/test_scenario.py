@@ -116,3 +116,16 @@ def test_unreadable_scenario(tmp_path):
         read_scenario(_write(tmp_path, "name: [unclosed\n"))
     with pytest.raises(InputError, match="file not found"):
         read_scenario(tmp_path / "missing.yaml")
+
+
+def test_a_project_without_an_id_does_not_make_a_drop_take_others():
+    """An id-less entry depending on a dropped project once put None into the dropped ids:
+    every project without ``same_as`` then depended on it (and sorting the ids failed)."""
+    from types import SimpleNamespace
+
+    from corridors.catalog.scenario import _with_dependants
+
+    entries = [(None, {"id": "a"}), (None, {"id": "b"}), (None, {"id": "c", "upgrades": "a"}),
+               (None, {"same_as": "a"})]
+    raw = SimpleNamespace(entries={"projects": entries})
+    assert _with_dependants(SimpleNamespace(drop=["a"]), raw, "s.yaml") == {"a", "c"}

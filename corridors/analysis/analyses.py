@@ -9,7 +9,8 @@ both editions), per-project attribution, and the critical links of each year.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
@@ -34,13 +35,16 @@ from corridors.build.pipeline import BuildResult
 DEFAULT_PROFILES = ("car", "truck", "freight")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Analyses:
-    """The result tables of :func:`run_analyses`, by name, and how long each step took."""
+    """The result tables of :func:`run_analyses`, by name, and how long each step took.
 
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    timings_s: dict[str, float] = field(default_factory=dict)
-    labels: tuple[str, str] = ("", "")
+    Built complete by :func:`run_analyses`; the labels are those of networks A and B.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    timings_s: dict[str, float]
+    labels: tuple[str, str]
 
 
 def network_label(year: int, scenario_name: str) -> str:
@@ -52,8 +56,8 @@ def _label(result: BuildResult) -> str:
     return network_label(result.year, result.scenario.name)
 
 
-def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
-                 progress=None) -> Analyses:
+def run_analyses(a: BuildResult, b: BuildResult, profiles: Sequence[str] = DEFAULT_PROFILES,
+                 progress: Callable[[str], None] | None = None) -> Analyses:
     """Run every analysis on two built networks (A is the reference, B the compared one).
 
     Parameters
@@ -69,18 +73,19 @@ def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
     -------
     Analyses
     """
-    out = Analyses(labels=(_label(a), _label(b)))
-    la, lb = out.labels
+    tables: dict[str, pd.DataFrame] = {}
+    timings: dict[str, float] = {}
+    la, lb = _label(a), _label(b)
     nets = {la: AnalysisNetwork(la, a.tables, a.catalog), lb: AnalysisNetwork(lb, b.tables,
                                                                               b.catalog)}
 
-    def step(name):
+    def step(name: str) -> None:
         if progress:
             progress(name)
-        out.timings_s[name] = time.perf_counter()
+        timings[name] = time.perf_counter()
 
-    def done(name):
-        out.timings_s[name] = round(time.perf_counter() - out.timings_s[name], 2)
+    def done(name: str) -> None:
+        timings[name] = round(time.perf_counter() - timings[name], 2)
 
     step("population grid")
     grid = population_grid(nets[lb])
@@ -89,16 +94,16 @@ def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
     step("gate access")
     access = {(lab, p): gate_access(net, p, grid if p == "car" else None)
               for lab, net in nets.items() for p in profiles}
-    out.tables["gate_access"] = pd.concat(access.values(), ignore_index=True)
-    out.tables["gate_matrix"] = pd.concat([gate_matrix(net, "truck") for net in nets.values()],
-                                          ignore_index=True)
+    tables["gate_access"] = pd.concat(access.values(), ignore_index=True)
+    tables["gate_matrix"] = pd.concat([gate_matrix(net, "truck") for net in nets.values()],
+                                      ignore_index=True)
     done("gate access")
 
     step("corridors")
     kpis = {(lab, p): corridor_kpis(net, p) for lab, net in nets.items() for p in profiles}
-    out.tables["corridor_kpis"] = pd.concat([corridor_table(k) for k in kpis.values()],
-                                            ignore_index=True)
-    out.tables["corridor_routes"] = gpd.GeoDataFrame(
+    tables["corridor_kpis"] = pd.concat([corridor_table(k) for k in kpis.values()],
+                                        ignore_index=True)
+    tables["corridor_routes"] = gpd.GeoDataFrame(
         pd.concat(kpis.values(), ignore_index=True)[["scenario", "profile", "id", "name",
                                                       "time_h", "length_km", "geometry"]],
         geometry="geometry", crs="EPSG:4326")
@@ -106,32 +111,32 @@ def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
 
     step("provinces")
     ptimes = {lab: province_times(net, grid, "car") for lab, net in nets.items()}
-    out.tables["province_times"] = pd.concat([t.assign(scenario=lab) for lab, t in
-                                              ptimes.items()], ignore_index=True)
+    tables["province_times"] = pd.concat([t.assign(scenario=lab) for lab, t in
+                                          ptimes.items()], ignore_index=True)
     done("provinces")
 
     step("comparison")
     labels = (la, lb)
-    out.tables["savings_od"] = pd.concat(
+    tables["savings_od"] = pd.concat(
         [compare_od(access[(la, p)], access[(lb, p)], labels).assign(profile=p)
          for p in profiles], ignore_index=True)
-    out.tables["savings_gates"] = pd.concat(
+    tables["savings_gates"] = pd.concat(
         [compare_gates(access[(la, p)], access[(lb, p)], labels).assign(profile=p)
          for p in profiles], ignore_index=True)
-    out.tables["savings_corridors"] = pd.concat(
+    tables["savings_corridors"] = pd.concat(
         [compare_corridors(corridor_table(kpis[(la, p)]), corridor_table(kpis[(lb, p)]),
                            labels).assign(profile=p) for p in profiles], ignore_index=True)
-    out.tables["savings_provinces"] = compare_provinces(ptimes[la], ptimes[lb], labels)
+    tables["savings_provinces"] = compare_provinces(ptimes[la], ptimes[lb], labels)
     done("comparison")
 
     step("international")
     from corridors.analysis.international import attribution_od, gate_catchments, international_od
 
-    out.tables["international_od"] = pd.concat(
+    tables["international_od"] = pd.concat(
         [international_od(net, r.year) for net, r in ((nets[la], a), (nets[lb], b))],
         ignore_index=True)
-    out.tables["gate_catchments"] = pd.concat([gate_catchments(net) for net in nets.values()],
-                                              ignore_index=True)
+    tables["gate_catchments"] = pd.concat([gate_catchments(net) for net in nets.values()],
+                                          ignore_index=True)
     done("international")
 
     step("attribution")
@@ -141,16 +146,16 @@ def run_analyses(a: BuildResult, b: BuildResult, profiles=DEFAULT_PROFILES,
                                        profile=p, label=b.scenario.name,
                                        extra_od=intl if p == "freight" else None)
                     for p in profiles]
-    out.tables["project_attribution"] = pd.concat(attributions, ignore_index=True)
-    out.tables["project_attribution"].attrs["totals"] = {
+    tables["project_attribution"] = pd.concat(attributions, ignore_index=True)
+    tables["project_attribution"].attrs["totals"] = {
         p: t.attrs.get("total", {}) for p, t in zip(profiles, attributions, strict=True)}
     done("attribution")
 
     step("criticality")
     # a closure is not bypassed through China or Laos: the network in Vietnam only
     crit = {lab: critical_links(net.domestic(), "car", top=None) for lab, net in nets.items()}
-    out.tables["critical_links"] = pd.concat(crit.values(), ignore_index=True)
-    out.tables["critical_links_summary"] = pd.concat(
+    tables["critical_links"] = pd.concat(crit.values(), ignore_index=True)
+    tables["critical_links_summary"] = pd.concat(
         [criticality_summary(c) for c in crit.values()], ignore_index=True)
     done("criticality")
-    return out
+    return Analyses(tables=tables, timings_s=timings, labels=(la, lb))

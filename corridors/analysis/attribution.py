@@ -393,6 +393,7 @@ class _Variants:
                 keep.reach[src] = float(np.max(dist[t_idx]))
                 if src in gates:
                     keep.gate_rows[src] = dist
+                assert pred is not None  # search_from returns predecessors when keeping
                 s_pos = int(router.indices([src])[0])
                 for t, j in zip(targets, t_idx, strict=True):
                     if np.isfinite(dist[j]):
@@ -411,9 +412,9 @@ class _Variants:
             else:
                 to_hn, x, y = router.nearest_tree(hn)
                 tree = np.searchsorted(self.keys, x * self.shape[0] + y)
-                t = pixel_times(grid, router, to_hn)
-                ok = np.isfinite(t)
-                people = float((grid.people[ok] * t[ok]).sum() / grid.people[ok].sum())
+                px_t = pixel_times(grid, router, to_hn)
+                ok = np.isfinite(px_t)
+                people = float((grid.people[ok] * px_t[ok]).sum() / grid.people[ok].sum())
                 if keep is not None:
                     keep.hn, keep.hn_tree, keep.people = hn, tree, people
         if keep is not None:
@@ -430,11 +431,12 @@ class _VariantNetwork(AnalysisNetwork):
 
     def __init__(self, label, tables, catalog, *, places: dict[str, int], variants: _Variants):
         super().__init__(label, tables, catalog)
-        self._places, self._variants = places, variants
+        # not ``_places``: that is AnalysisNetwork's cache of (node table, places)
+        self._variant_places, self._variants = places, variants
 
     @property
     def place_nodes(self) -> dict[str, int]:  # noqa: D102 - as AnalysisNetwork's, precomputed
-        return self._places
+        return self._variant_places
 
 
 def attribute_projects(master: MasterNetwork, catalog: Catalog, year_a: int = 2025,

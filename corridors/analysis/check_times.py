@@ -44,7 +44,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -431,8 +431,9 @@ def _model_rows(observations: pd.DataFrame, built: dict, places: dict
     factor = bus_time_factor()
     models = {y: _YearModel(AnalysisNetwork(str(y), r.tables, r.catalog), factor)
               for y, r in built.items()}
-    out = []
-    for row in observations.to_dict("records"):
+    out: list[tuple[dict[str, Any], _Modelled]] = []
+    # the columns are names: the records are keyed by str
+    for row in cast(list[dict[str, Any]], observations.to_dict("records")):
         a, b = places[(row["line"], "from")], places[(row["line"], "to")]
         model = models[row["year"]]
         try:
@@ -478,7 +479,9 @@ def model_observations(observations: pd.DataFrame, scenario: Scenario | None = N
     years = sorted({int(y) for y in observations["year"]})
     built = build_networks(years, scenario, osm=osm, catalog_path=catalog_path,
                            speed_table=speed_table)
-    catalog = next(iter(built.values())).catalog if built else None
+    if not built:  # no observations
+        return []
+    catalog = next(iter(built.values())).catalog
     problems: list[Problem] = []
     places: dict[tuple[int, str], Place] = {}
     for row in observations.to_dict("records"):
@@ -593,7 +596,7 @@ def summary(results: pd.DataFrame, worst: int = 5) -> dict[str, Any]:
 
     def rows(frame: pd.DataFrame, extra: list[str]) -> list[dict[str, Any]]:
         cols = ["line", "from", "to", "mode", "profile", "year", *extra]
-        return [{k: (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
+        return [{str(k): (None if pd.isna(v) else v.item() if hasattr(v, "item") else v)
                  for k, v in r.items()} for r in frame[cols].to_dict("records")]
 
     worst_time = timed.assign(time_error_pct=err_pct.round(1)).reindex(

@@ -70,7 +70,8 @@ def compare_gates(access_a: pd.DataFrame, access_b: pd.DataFrame, labels: tuple[
     od = compare_od(access_a, access_b, labels)
     wide = od.pivot_table(index=["id", "kind"], columns="destination",
                           values=["saving_h", "saving_pct"], aggfunc="first")
-    wide.columns = [f"{v}_{d}" for v, d in wide.columns]
+    # (value, destination) pairs: pandas-stubs types the columns of a pivot table as str
+    wide.columns = [f"{v}_{d}" for v, d in wide.columns]  # type: ignore[str-unpack]
     names = access_b.set_index("id")[["name", "province", "province_2025"]]
     return names.join(wide.reset_index().set_index("id"), how="right").reset_index()
 

@@ -41,7 +41,7 @@ def stop_nodes(net: AnalysisNetwork, corridor: Corridor) -> list[tuple[Waypoint,
         if s.place_id and s.place_id in nodes:
             out.append((s, nodes[s.place_id], 0.0))
             continue
-        if tree is None:
+        if tree is None or ids is None:
             ids, tree, scale = _road_node_index(net)
         _, i = tree.query(np.array([s.lon, s.lat]) * scale)
         n = int(ids[i])

@@ -325,8 +325,8 @@ def _path_entries(pred: np.ndarray, src: int, dst: int, router: Router) -> np.nd
     path = [dst]
     while path[-1] != src:
         path.append(int(pred[path[-1]]))
-    path = np.array(path[::-1], dtype=np.int64)
-    return router._entries(path[:-1], path[1:])
+    steps = np.array(path[::-1], dtype=np.int64)
+    return router._entries(steps[:-1], steps[1:])
 
 
 class _DetourSearch:

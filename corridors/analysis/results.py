@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,9 +38,11 @@ if TYPE_CHECKING:
     pass
 
 
-@dataclass
+@dataclass(frozen=True)
 class RunResults:
     """The results of one comparison (see the module docstring).
+
+    Built complete by :func:`compute_results` and not changed afterwards.
 
     Attributes
     ----------
@@ -75,13 +78,12 @@ class RunResults:
     grid: TimeGrid
     nearest_gate_h: dict[int, np.ndarray]
     provenance: dict
-    timings_s: dict[str, float] = field(default_factory=dict)
+    timings_s: dict[str, float]
     trajectories: Trajectories | None = None
 
     def network(self, year: int) -> AnalysisNetwork:
         """Return the analysable network of a year of the run."""
-        b = self.builds[year]
-        return AnalysisNetwork(network_label(year, self.scenario.name), b.tables, b.catalog)
+        return _network(self.scenario, year, self.builds[year])
 
     @property
     def labels(self) -> tuple[str, str]:
@@ -121,7 +123,22 @@ class RunResults:
                 f"{len(self.analyses.tables)} tables: {', '.join(self.analyses.tables)}>")
 
 
-def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dict:
+def _network(scenario: Scenario, year: int, build: BuildResult) -> AnalysisNetwork:
+    """Return the analysable network of one build of a run (as :meth:`RunResults.network`)."""
+    return AnalysisNetwork(network_label(year, scenario.name), build.tables, build.catalog)
+
+
+def _trajectories(build: BuildResult, years: tuple[int, int]) -> Trajectories:
+    """Return the year-by-year trajectories between the two years, on B's master network."""
+    from corridors.analysis.trajectories import trajectories, year_range
+    from corridors.analysis.variants import VariantEngine
+
+    return trajectories(VariantEngine.from_master(build.master, build.catalog), build.catalog,
+                        year_range(years))
+
+
+def provenance_of(scenario: Scenario, years: Sequence[int], osm: str | Path | None = None,
+                  catalog_path: str | Path | None = None) -> dict:
     """Return the provenance block every output carries."""
     inputs = {"region.gpkg": file_hash(data_dir() / "region.gpkg")}
     cat_dir = Path(catalog_path) if catalog_path else data_dir() / "catalog"
@@ -144,10 +161,13 @@ def provenance_of(scenario: Scenario, years, osm=None, catalog_path=None) -> dic
     }
 
 
-def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm=None,
-                    bbox=None, catalog_path=None, dem_paths=None,
-                    profiles=DEFAULT_PROFILES, progress=None,
-                    allow_empty: bool = False,
+def compute_results(years: Sequence[int] = (2025, 2030), scenario: Scenario | None = None, *,
+                    osm: str | Path | None = None,
+                    bbox: tuple[float, float, float, float] | None = None,
+                    catalog_path: str | Path | None = None, dem_paths: list | None = None,
+                    profiles: Sequence[str] = DEFAULT_PROFILES,
+                    progress: Callable[[str], None] | None = None,
+                    allow_empty: bool = False, each_year: bool = False,
                     builds: dict[int, BuildResult] | None = None) -> RunResults:
     """Build both years of a scenario and compute every result.
 
@@ -162,15 +182,19 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
         Profiles of the analyses.
     progress : callable, optional
         Called with each step's name.
+    each_year : bool
+        Also compute every year between the two (:attr:`RunResults.trajectories`, and the
+        ``trajectory_*`` tables among the analyses').
     builds : dict, optional
         Year to its network, built already from ``scenario``, ``osm`` and ``catalog_path``
         (:func:`corridors.build.pipeline.build_network`): they are analysed, not built again.
     """
     scenario = scenario or BASE
+    pair = (years[0], years[1])
     timings: dict[str, float] = {}
     start = time.perf_counter()
 
-    def tick(name, t0):
+    def tick(name: str, t0: float) -> None:
         timings[name] = round(time.perf_counter() - t0, 2)
 
     if progress:
@@ -181,7 +205,7 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
                                 catalog_path=catalog_path, dem_paths=dem_paths,
                                 allow_empty=allow_empty)
     tick("networks", t0)
-    a, b = builds[years[0]], builds[years[1]]
+    a, b = builds[pair[0]], builds[pair[1]]
     t0 = time.perf_counter()
     analyses = run_analyses(a, b, profiles, progress)
     tick("analyses", t0)
@@ -189,23 +213,30 @@ def compute_results(years=(2025, 2030), scenario: Scenario | None = None, *, osm
     if progress:
         progress("surfaces")
     t0 = time.perf_counter()
-    res = RunResults(scenario, tuple(years), builds, analyses, gpd.GeoDataFrame(),
-                     gpd.GeoDataFrame(), None, {}, {})
-    na, nb = res.network(years[0]), res.network(years[1])
+    na, nb = _network(scenario, pair[0], a), _network(scenario, pair[1], b)
     grid = time_grid(nb)
     iso = pd.concat([gate_isochrones(grid, n) for n in (na, nb)], ignore_index=True)
-    res.isochrones = gpd.GeoDataFrame(iso, geometry="geometry", crs="EPSG:4326")
-    res.node_savings = node_savings(na, nb)
+    isochrones = gpd.GeoDataFrame(iso, geometry="geometry", crs="EPSG:4326")
+    savings = node_savings(na, nb)
     gates = [p.id for p in b.catalog.places.values() if p.kind == "border_gate"]
-    res.grid = grid
-    res.nearest_gate_h = {y: time_to_nearest(grid, n, gates) for y, n in zip(years, (na, nb),
-                                                                              strict=True)}
+    nearest_gate_h = {y: time_to_nearest(grid, n, gates) for y, n in zip(pair, (na, nb),
+                                                                          strict=True)}
     tick("surfaces", t0)
     timings["total"] = round(time.perf_counter() - start, 2)
-    res.timings_s = timings
-    res.provenance = provenance_of(scenario, years, osm, catalog_path)
-    res.provenance["run_time_s"] = timings["total"]
+    provenance = provenance_of(scenario, pair, osm, catalog_path)
+    provenance["run_time_s"] = timings["total"]
     coverage = a.provenance.get("extract_coverage")
     if coverage:
-        res.provenance["extract_coverage"] = coverage
-    return res
+        provenance["extract_coverage"] = coverage
+    traj = None
+    if each_year:  # after the total, which it is not part of (the run's manifest times it)
+        if progress:
+            progress("every year")
+        t0 = time.perf_counter()
+        traj = _trajectories(b, pair)
+        analyses = replace(analyses, tables={**analyses.tables, **traj.tables()})
+        tick("trajectories", t0)
+    return RunResults(scenario=scenario, years=pair, builds=builds, analyses=analyses,
+                      isochrones=isochrones, node_savings=savings, grid=grid,
+                      nearest_gate_h=nearest_gate_h, provenance=provenance, timings_s=timings,
+                      trajectories=traj)

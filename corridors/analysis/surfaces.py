@@ -68,7 +68,8 @@ def time_grid(net: AnalysisNetwork, cell_deg: float = CELL_DEG) -> TimeGrid:
     inside = rasterio.features.geometry_mask([area], (rows, cols), transform, invert=True)
     cells = np.flatnonzero(inside.ravel())
     r, c = np.divmod(cells, cols)
-    xs, ys = transform * (c + 0.5, r + 0.5)
+    # Affine maps arrays of columns and rows too; its annotations only say a pair of floats
+    xs, ys = transform * (c + 0.5, r + 0.5)  # type: ignore[operator]
     pts = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs="EPSG:4326")
     return TimeGrid(transform, (rows, cols), cells, attach(net, pts))
 
@@ -82,8 +83,7 @@ def surface(grid: TimeGrid, net: AnalysisNetwork, node_time_h: np.ndarray,
 def time_to_nearest(grid: TimeGrid, net: AnalysisNetwork, place_ids: list[str],
                     profile: str = "car") -> np.ndarray:
     """Return the surface of the time to the nearest of some places (hours)."""
-    nodes = [net.node_of(p) for p in place_ids]
-    nodes = [n for n in nodes if n is not None]
+    nodes = [n for n in (net.node_of(p) for p in place_ids) if n is not None]
     times, _ = net.router(profile).nearest(nodes)
     return surface(grid, net, times, profile)
 
@@ -108,14 +108,15 @@ def gate_isochrones(grid: TimeGrid, net: AnalysisNetwork, profile: str = "car",
     """
     router = net.router(profile)
     items = origins(net)
-    gate_nodes = sorted({net.node_of(g.id) for _, g in items})
+    places = net.place_nodes  # origins() holds only gates present in the network
+    gate_nodes = sorted({places[g.id] for _, g in items})
     dist, _ = router.search(gate_nodes)
     by_gate = {}
     for row, node in zip(dist, gate_nodes, strict=True):
         by_gate[node] = polygons(grid, surface(grid, net, row, profile), cutoffs_h)
     rows = []
     for item, gate in items:
-        for cut, geom in zip(cutoffs_h, by_gate[net.node_of(gate.id)], strict=True):
+        for cut, geom in zip(cutoffs_h, by_gate[places[gate.id]], strict=True):
             rows.append({"scenario": net.label, "profile": profile, "id": item.id,
                          "name": item.name_vi, "kind": item.kind, "gate_id": gate.id,
                          "cutoff_h": cut, "geometry": geom})

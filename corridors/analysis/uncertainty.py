@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -117,16 +118,16 @@ def build_model(engine: VariantEngine, master: MasterNetwork, catalog: Catalog,
     for p, proj in catalog.projects.items():
         if p not in code:
             continue
-        c = code[p]
+        pc = code[p]
         spec = params.delays[proj.status_2025]
-        movable[c] = engine.open_year[c] > EVIDENCE_YEAR
-        p_on[c] = spec.p_on_time
-        mean[c] = max(1.0, spec.mean_delay_years * params.kind_factor.get(proj.kind, 1.0))
-        cap[c] = spec.max_delay_years
+        movable[pc] = engine.open_year[pc] > EVIDENCE_YEAR
+        p_on[pc] = spec.p_on_time
+        mean[pc] = max(1.0, spec.mean_delay_years * params.kind_factor.get(proj.kind, 1.0))
+        cap[pc] = spec.max_delay_years
         for fld in ("upgrades", "same_as"):
             parent = proj.attrs.get(fld)
             if parent in code:
-                depends.append((c, code[parent]))
+                depends.append((pc, code[parent]))
 
     cls_index = {c: i for i, c in enumerate(SPEED_CLASSES)}
     varies = np.isin(engine.mode, ["road", "rail", "water"])
@@ -289,7 +290,8 @@ def attribution_sample(model: Model, seed: int, index: int) -> AttributionDraw:
     return AttributionDraw(index, od, corr, is_open)
 
 
-def _quantiles(values: np.ndarray, method: str = "linear") -> np.ndarray:
+def _quantiles(values: np.ndarray, method: Literal["linear", "inverted_cdf"] = "linear"
+               ) -> np.ndarray:
     """P10, P50, P90 over axis 0, unreachable (inf) and absent (NaN) left out; NaN if none.
 
     Years take ``method="inverted_cdf"``: a quantile is a year some sample has.

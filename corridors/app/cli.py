@@ -251,7 +251,7 @@ def projects_cmd(catalog_path: Path | None, fmt: str, mode: str | None, open_by:
     cat = apply_reading(cat, reading)
     frame = pd.DataFrame(cat.projects_frame(include_existing=include_existing).drop(
         columns="geometry"))
-    frame.insert(frame.columns.get_loc("open_year") + 1, "catalog_open_year",
+    frame.insert(list(frame.columns).index("open_year") + 1, "catalog_open_year",
                  frame["id"].map(catalog_years))
     if mode:
         frame = frame[frame["mode"] == mode]

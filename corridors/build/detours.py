@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import combinations, permutations
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import numpy as np
@@ -143,9 +143,9 @@ class _Trees:
             self.time = self.pred = self.km = np.zeros((0, len(router.node_ids)))
         self._paths: dict[tuple[int, int], list[int]] = {}
         e = router.edges
-        self.label = np.array([_label(r) for r in e[[c for c in ("ref", "name", "source", "class")
-                                                      if c in e]].to_dict("records")],
-                              dtype=object)
+        cols = [c for c in ("ref", "name", "source", "class") if c in e]
+        records = cast(list[dict[str, Any]], e[cols].to_dict("records"))  # keyed by column name
+        self.label = np.array([_label(r) for r in records], dtype=object)
         self.cls = e["class"].astype(str).to_numpy()
         self.edge_km = e["length_km"].to_numpy(dtype=float)
         self.mountainous = (e["terrain"] == "mountainous").to_numpy() if "terrain" in e \
@@ -170,9 +170,9 @@ class _Trees:
                 path = [di]
                 while path[-1] != oi:
                     path.append(int(self.pred[r, path[-1]]))
-                path = np.array(path[::-1], dtype=np.int64)
+                steps = np.array(path[::-1], dtype=np.int64)
                 # the router keeps the fastest of parallel edges: its CSR entry gives the row
-                rows = self.router._edge_row[self.router._entries(path[:-1], path[1:])].tolist()
+                rows = self.router._edge_row[self.router._entries(steps[:-1], steps[1:])].tolist()
             self._paths[key] = rows
         return self._paths[key]
 
@@ -283,7 +283,7 @@ def _preference_reason(short_km: float, gc_km: float, rule: str,
     prefers a longer, faster road (an expressway round the hills).
     """
     within = (short_km - gc_km <= NEAR_EXCESS_KM if rule == "near"
-              else short_km / gc_km <= float(threshold))
+              else threshold is not None and short_km / gc_km <= threshold)
     if not within:
         return None
     return (f"diagnosed: faster roads preferred; the shortest road route is {short_km:.0f} km "
@@ -298,7 +298,8 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
     place_nodes = [nodes[p.id] for p in places]
     short_km = shortest.times(place_nodes, place_nodes)
     at = {n: i for i, n in enumerate(place_nodes)}
-    flagged, unreachable = [], []
+    flagged: list[dict[str, Any]] = []
+    unreachable = []
     checked = 0
     for a, b in combinations(places, 2):
         na, nb = nodes[a.id], nodes[b.id]

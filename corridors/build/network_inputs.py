@@ -88,7 +88,7 @@ def facilities(cat: Catalog) -> tuple[list[Facility], list[NotModelled]]:
 
 
 def _link_class(p: Project) -> str:
-    std = p.standard.get("road_class")
+    std = p.standard.get("road_class", "")
     if p.mode == "rail":
         return _RAIL_CLASS.get(std, "standard" if p.kind != "existing" else "metre")
     if p.mode == "waterway":

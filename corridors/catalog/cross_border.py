@@ -16,7 +16,7 @@ import math
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
@@ -53,6 +53,17 @@ BASES = ("fact", "assumption")
 #: Keys of a scenario's ``gates:`` entry.
 GATE_KEYS = ("open", "clearance_factor", "clearance_h")
 _YEARS = (HISTORIC_YEAR_MIN, YEAR_MAX)
+
+
+class CatalogIds(Protocol):
+    """What :func:`validate_cross_border` reads of a catalog: its ids, and each place's kind."""
+
+    @property
+    def places(self) -> Mapping[Any, Any]: ...  # noqa: D102
+    @property
+    def projects(self) -> Mapping[Any, Any]: ...  # noqa: D102
+    @property
+    def links(self) -> Mapping[Any, Any]: ...  # noqa: D102
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,7 @@ def _figure_problem(v: Any) -> str | None:
     return None
 
 
-def validate_cross_border(doc: Any, fname: str, catalog: Catalog,
+def validate_cross_border(doc: Any, fname: str, catalog: CatalogIds,
                           projects: Collection[str] | None = None) -> list[Problem]:
     """Every problem of a cross-border document, with file, entry and field.
 
@@ -124,8 +135,9 @@ def validate_cross_border(doc: Any, fname: str, catalog: Catalog,
         The parsed YAML.
     fname : str
         File name written in the problems.
-    catalog : Catalog
-        The main catalog (gate ids, project ids; ids must be unique across both).
+    catalog : Catalog or CatalogIds
+        The main catalog (gate ids, project ids; ids must be unique across both), or just
+        its ids (places with their ``kind``).
     projects : collection of str, optional
         The project ids a crossing may need (default the catalog's): those of the catalog
         folder, when a scenario has dropped some (a crossing of a dropped project is left out
@@ -261,8 +273,8 @@ def load_cross_border(catalog: Catalog, catalog_path: str | Path | None = None
         doc = load_yaml(path, what=f"the catalog file {path.name}")
     except YamlInputError as exc:
         raise InputError(exc.problems, what=f"the catalog file {path}") from None
-    folder_projects = {e.get("id") for _, e in read_raw(catalog_path).entries["projects"]
-                       if isinstance(e, dict)}
+    folder_projects = {e["id"] for _, e in read_raw(catalog_path).entries["projects"]
+                       if isinstance(e, dict) and isinstance(e.get("id"), str)}
     problems = validate_cross_border(doc, path.name, catalog, folder_projects | set(
         catalog.projects))
     if problems:

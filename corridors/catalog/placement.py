@@ -19,6 +19,7 @@ shapely geometries (x = longitude, y = latitude) or GeoDataFrames / GeoSeries wi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import geopandas as gpd
 import pyproj
@@ -36,7 +37,7 @@ DEFAULT_MAX_ROAD_END_DISTANCE_M = 15_000.0
 _TO_METRIC = pyproj.Transformer.from_crs(WGS84, METRIC_CRS, always_xy=True)
 _TO_WGS84 = pyproj.Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
 
-GeometryInput = BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame
+GeometryInput: TypeAlias = BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame
 
 
 @dataclass(frozen=True)

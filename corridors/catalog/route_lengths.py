@@ -101,7 +101,7 @@ def read_route_sections(cat: Catalog, path: str | Path | None = None) -> list[Ro
                                     f"got {km!r}"))
         a = _end(e.get("from"), cat, f, eid, "from", problems)
         b = _end(e.get("to"), cat, f, eid, "to", problems)
-        if a and b and not problems:
+        if a and b and not problems and isinstance(km, int | float):
             out.append(RouteSection(eid, e["ref"].strip(), a, b, float(km), e["source"]))
     if problems:
         raise InputError(problems, str(path))

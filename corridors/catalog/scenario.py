@@ -295,7 +295,9 @@ def _with_dependants(scenario: Scenario, raw: RawCatalog, f: str) -> set[str]:
         changed = False
         for _, e in raw.entries["projects"]:
             eid = e.get("id")
-            if eid in drop:
+            # an entry without an id (reported by validation) must not put None in ``drop``:
+            # every project without ``same_as`` or ``upgrades`` would then depend on it
+            if not isinstance(eid, str) or eid in drop:
                 continue
             for fld in ("same_as", "upgrades"):
                 if e.get(fld) in drop:

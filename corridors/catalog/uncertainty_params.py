@@ -194,11 +194,11 @@ def _read(doc: Any, w: _Walk, base: UncertaintyParams | None) -> dict[str, Any]:
         w.unknown(node, {"min", "max"}, c, "speeds.relative_bounds", "key",
                   key_is_entry=False)
         old = base.relative_bounds.get(c, (1.0, 1.0)) if base else (1.0, 1.0)
-        lo = w.number(node["min"], c, "speeds.relative_bounds.min", 0.1, 1.0, here) \
+        rlo = w.number(node["min"], c, "speeds.relative_bounds.min", 0.1, 1.0, here) \
             if "min" in node else old[0]
-        hi = w.number(node["max"], c, "speeds.relative_bounds.max", 1.0, 10.0, here) \
+        rhi = w.number(node["max"], c, "speeds.relative_bounds.max", 1.0, 10.0, here) \
             if "max" in node else old[1]
-        out["relative_bounds"][c] = (lo, hi)
+        out["relative_bounds"][c] = (rlo, rhi)
     if "gain_threshold_h" in doc:
         out["gain_threshold_h"] = w.number(doc["gain_threshold_h"], "gain_threshold_h",
                                            "gain_threshold_h", 0.0, 24.0, False)

@@ -149,7 +149,7 @@ class _Checker:
             elif abs(v) > lim:
                 self.add(file, eid, prefix + fld, f"{v} is not a valid {fld}")
                 bad = True
-        if bad:
+        if bad or lat is None or lon is None:
             return None
         pt = to_metric(float(lon), float(lat))
         if not self.geo.study_area.contains(pt):
@@ -313,6 +313,8 @@ class _Checker:
         if not isinstance(w, dict):
             return None
         spec = self.place_coords.get(w["place"]) if "place" in w else w
+        if spec is None:
+            return None
         try:
             return to_metric(float(spec["lon"]), float(spec["lat"]))
         except (KeyError, TypeError, ValueError):

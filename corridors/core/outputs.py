@@ -242,7 +242,7 @@ def clean_stale_staging(folder: Path) -> list[Path]:
         else:
             legacy = _LEGACY.match(p.name)
             # an earlier run's .<scenario>-xxxxxxxx folder holds <scenario>/
-            dead = bool(legacy) and (legacy.group(1) in _LEGACY_PREFIXES
+            dead = legacy is not None and (legacy.group(1) in _LEGACY_PREFIXES
                                      or (p / legacy.group(1)).is_dir())
         if dead:
             shutil.rmtree(p, ignore_errors=True)

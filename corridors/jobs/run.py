@@ -71,18 +71,9 @@ def _write_scenario(results: RunResults, folder: Path, step: Callable[[str], Non
     return manifest
 
 
-def _add_trajectories(results: RunResults) -> None:
-    """Compute the year-by-year trajectories of a run (same master network) into its tables."""
-    from corridors.analysis.trajectories import trajectories, year_range
-    from corridors.analysis.variants import VariantEngine
-
-    t0 = time.perf_counter()
-    b = results.builds[results.years[1]]
-    traj = trajectories(VariantEngine.from_master(b.master, b.catalog), b.catalog,
-                        year_range(results.years))
-    results.trajectories = traj
-    results.analyses.tables.update(traj.tables())
-    results.timings_s["trajectories"] = round(time.perf_counter() - t0, 2)
+def _prefixed(step: Callable[[str], None], prefix: str) -> Callable[[str], None]:
+    """Return ``step`` with every step name prefixed (by the scenario's name)."""
+    return lambda name: step(f"{prefix}: {name}")
 
 
 def _mark(folder: OutputFolder, done: list[dict], pending: Sequence[str]) -> None:
@@ -118,17 +109,14 @@ def _check_scenarios(scenarios: Sequence[Scenario], catalog_path=None) -> list[S
     return todo
 
 
-def _compute(sc: Scenario, years: Sequence[int], step: Callable[[str], None], *, osm,
-             catalog_path, allow_empty: bool, each_year: bool) -> RunResults:
+def _compute(sc: Scenario, years: Sequence[int], step: Callable[[str], None], *,
+             osm: str | Path | None, catalog_path: str | Path | None, allow_empty: bool,
+             each_year: bool) -> RunResults:
     """Compute every result of one scenario (and every year between, with ``each_year``)."""
     step(f"{sc.name}: computing")
-    results = compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
-                              progress=lambda name, s=sc.name: step(f"{s}: {name}"),
-                              allow_empty=allow_empty)
-    if each_year:
-        step(f"{sc.name}: every year")
-        _add_trajectories(results)
-    return results
+    return compute_results(tuple(years), sc, osm=osm, catalog_path=catalog_path,
+                           progress=_prefixed(step, sc.name), allow_empty=allow_empty,
+                           each_year=each_year)
 
 
 def compute_all(years: Sequence[int] = (2025, 2030), scenarios: Sequence[Scenario] = (), *,
@@ -183,8 +171,7 @@ def run_all(out_dir: str | Path, years: Sequence[int] = (2025, 2030),
             results = _compute(sc, years, step, osm=osm, catalog_path=catalog_path,
                                allow_empty=allow_empty, each_year=each_year)
             with folder.staging(sc.name) as stage:
-                manifest = _write_scenario(results, stage,
-                                           lambda n, s=sc.name: step(f"{s}: {n}"), graphml)
+                manifest = _write_scenario(results, stage, _prefixed(step, sc.name), graphml)
                 manifest["timings_s"]["total_run"] = round(time.perf_counter() - t0, 1)
                 (stage / "run.json").write_text(json.dumps(manifest, ensure_ascii=False,
                                                            indent=2), encoding="utf-8")

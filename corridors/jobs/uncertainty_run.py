@@ -198,8 +198,8 @@ def report_html(sim: Simulation) -> str:
     by = sim.run["by_year"]
     gates = t["gate_times"]
     hn = gates[(gates["destination"] == "ha_noi") & (gates["kind"] == "border_gate")]
-    span = hn.groupby("id")[["time_h_central", "time_h_p10", "time_h_p90"]].agg(
-        lambda s: s.max() - s.min())
+    by_id = hn.groupby("id")[["time_h_central", "time_h_p10", "time_h_p90"]]
+    span = by_id.max() - by_id.min()
     moving = [i for i in dict.fromkeys(hn["id"]) if span.loc[i].max() > 1e-9
               and hn.loc[hn["id"] == i, "time_h_central"].nunique() > 1]
     names = hn.drop_duplicates("id").set_index("id")["name"]

@@ -26,6 +26,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -33,6 +34,7 @@ import pandas as pd
 from pyproj import CRS
 from rasterio.transform import array_bounds
 
+from corridors.analysis.results import RunResults
 from corridors.analysis.surfaces import CELL_DEG
 from corridors.core.version import __version__
 from corridors.layers.rasters import NODATA, to_crs, write_geotiff
@@ -130,11 +132,11 @@ def _join_points(table: pd.DataFrame, places: gpd.GeoDataFrame) -> gpd.GeoDataFr
     return gpd.GeoDataFrame(merged[cols], geometry="geometry", crs="EPSG:4326")
 
 
-def _outside(results) -> set[str]:
+def _outside(results: RunResults) -> set[str]:
     return {i for b in results.builds.values() for i in (b.outside or [])}
 
 
-def network_layers(results) -> list[ExportLayer]:
+def network_layers(results: RunResults) -> list[ExportLayer]:
     """Return ``nodes_<year>`` and ``edges_<year>`` of each year of the run."""
     out = []
     for year in sorted(results.builds):
@@ -152,7 +154,7 @@ def network_layers(results) -> list[ExportLayer]:
     return out
 
 
-def plan_layers(results) -> list[ExportLayer]:
+def plan_layers(results: RunResults) -> list[ExportLayer]:
     """Return the catalog layers: projects, project sites, programmes, corridors, places, BGEZs.
 
     The plan is exported whole; ``outside_extract`` is True for the items an OSM extract left
@@ -186,7 +188,7 @@ def plan_layers(results) -> list[ExportLayer]:
     ]
 
 
-def gate_layers(results, places: gpd.GeoDataFrame) -> list[ExportLayer]:
+def gate_layers(results: RunResults, places: gpd.GeoDataFrame) -> list[ExportLayer]:
     """Return gate access joined to the gate and BGEZ points, and the isochrones."""
     gates = _join_points(results.analyses.tables["gate_access"], places)
     empty = "no border gate or BGEZ in the network"
@@ -201,7 +203,7 @@ def gate_layers(results, places: gpd.GeoDataFrame) -> list[ExportLayer]:
     ]
 
 
-def _routes_of(results) -> gpd.GeoDataFrame:
+def _routes_of(results: RunResults) -> gpd.GeoDataFrame:
     routes = results.analyses.tables["corridor_routes"]
     routes = routes[routes["scenario"] == results.labels[1]]
     return routes[["id", "profile", "geometry"]]
@@ -225,7 +227,7 @@ def _province_savings(table: pd.DataFrame, edition: str, labels) -> gpd.GeoDataF
     return gpd.GeoDataFrame(out[cols], geometry="geometry", crs="EPSG:4326")
 
 
-def change_layers(results, places: gpd.GeoDataFrame) -> list[ExportLayer]:
+def change_layers(results: RunResults, places: gpd.GeoDataFrame) -> list[ExportLayer]:
     """Return the comparison tables joined to geometry (nodes, gates, corridors, provinces)."""
     t = results.analyses.tables
     la, lb = results.labels
@@ -255,7 +257,7 @@ def change_layers(results, places: gpd.GeoDataFrame) -> list[ExportLayer]:
     return out
 
 
-def resilience_layers(results) -> list[ExportLayer]:
+def resilience_layers(results: RunResults) -> list[ExportLayer]:
     """Return the critical links (per gate and destination) and their summary."""
     t = results.analyses.tables
     empty = "no border gate in the network"
@@ -271,7 +273,7 @@ def resilience_layers(results) -> list[ExportLayer]:
     ]
 
 
-def cross_border_layers(results) -> list[ExportLayer]:
+def cross_border_layers(results: RunResults) -> list[ExportLayer]:
     """Return the international routes, the network beyond the border and the gate catchments.
 
     ``international_routes``: the ``international_od`` table (both years) with each route's line;
@@ -323,7 +325,7 @@ def cross_border_layers(results) -> list[ExportLayer]:
     ]
 
 
-def base_layers(results) -> list[ExportLayer]:
+def base_layers(results: RunResults) -> list[ExportLayer]:
     """Return the provinces of both editions and the provenance table."""
     prov = {**results.provenance, "export_toolkit": f"corridors {__version__}"}
     table = pd.DataFrame({"key": list(prov), "value": [
@@ -338,7 +340,7 @@ def base_layers(results) -> list[ExportLayer]:
     ]
 
 
-def export_layers(results) -> list[ExportLayer]:
+def export_layers(results: RunResults) -> list[ExportLayer]:
     """Return every layer of the GeoPackage, cleaned, in EPSG:4326."""
     places = results.builds[results.years[1]].catalog.places_frame()
     layers = (network_layers(results) + plan_layers(results) + gate_layers(results, places)
@@ -349,7 +351,7 @@ def export_layers(results) -> list[ExportLayer]:
     return layers
 
 
-def _label(results, year: int) -> str:
+def _label(results: RunResults, year: int) -> str:
     return str(year) if results.scenario.name == "base" else f"{year} {results.scenario.name}"
 
 
@@ -579,7 +581,7 @@ class Surface:
     style: str
 
 
-def surfaces(results) -> list[Surface]:
+def surfaces(results: RunResults) -> list[Surface]:
     """Return the time-to-nearest-gate surfaces of each year and their difference.
 
     Surfaces with no finite cell (no gate in the network) are left out.
@@ -598,7 +600,7 @@ def surfaces(results) -> list[Surface]:
     return [s for s in out if np.isfinite(s.values).any()]
 
 
-def skipped_surfaces(results) -> list[str]:
+def skipped_surfaces(results: RunResults) -> list[str]:
     """Return the names of the surfaces :func:`surfaces` leaves out (no finite cell)."""
     kept = {s.name for s in surfaces(results)}
     ya, yb = results.years
@@ -606,7 +608,7 @@ def skipped_surfaces(results) -> list[str]:
     return [n for n in [*names, f"time_to_gate_saving_{ya}_{yb}"] if n not in kept]
 
 
-def write_surface(path: Path, surface: Surface, results, crs: str) -> tuple:
+def write_surface(path: Path, surface: Surface, results: RunResults, crs: str) -> tuple:
     """Write one surface as GeoTIFF in ``crs``; return its bounds in ``crs``."""
     values, transform = surface.values, results.grid.transform
     if crs != "EPSG:4326":
@@ -650,8 +652,8 @@ def _scenario_subset(label: str, profile: str | None = None) -> str:
     return subset + (f" AND \"profile\" = '{profile}'" if profile else "")
 
 
-def project_groups(results, layers: dict[str, ExportLayer], rasters: dict[str, MapLayer],
-                   crs: str) -> list[Group]:
+def project_groups(results: RunResults, layers: dict[str, ExportLayer],
+                   rasters: dict[str, MapLayer], crs: str) -> list[Group]:
     """Return the layer tree: Gates, Change A→B, Plan, Network B, Network A, Base."""
     attribution = results.provenance["attribution"]
     la, lb = results.labels
@@ -719,7 +721,7 @@ def _initial_extent(layers: dict[str, ExportLayer], year: int) -> tuple:
     raise ValueError("nothing to show: no network and no provinces")
 
 
-def project_info(results, layers: dict[str, ExportLayer], crs: str) -> ProjectInfo:
+def project_info(results: RunResults, layers: dict[str, ExportLayer], crs: str) -> ProjectInfo:
     """Return the project's title, CRS, initial view and metadata (provenance, attribution)."""
     p = results.provenance
     la, lb = results.labels
@@ -741,8 +743,8 @@ def project_info(results, layers: dict[str, ExportLayer], crs: str) -> ProjectIn
 # README
 
 
-def readme_text(results, layers: list[ExportLayer], rasters: dict[str, Surface], crs: str,
-                grid_note: str) -> str:
+def readme_text(results: RunResults, layers: list[ExportLayer], rasters: dict[str, Surface],
+                crs: str, grid_note: str) -> str:
     """Return the folder's README: files, layers with counts, units, CRS, attribution."""
     p = results.provenance
     lines = [
@@ -783,7 +785,7 @@ def readme_text(results, layers: list[ExportLayer], rasters: dict[str, Surface],
     return "\n".join(lines) + "\n"
 
 
-def _grid_note(results, crs: str) -> str:
+def _grid_note(results: RunResults, crs: str) -> str:
     rows, cols = results.grid.shape
     t = results.grid.transform
     note = (f"Grid of the surfaces: {CELL_DEG}° cells (about 2.1 km), {rows} rows × {cols} "
@@ -808,7 +810,7 @@ def check_crs(crs: str) -> str:
     return name
 
 
-def output_paths(results, out_dir: Path) -> list[Path]:
+def output_paths(results: RunResults, out_dir: Path) -> list[Path]:
     """Return the files :func:`write_exports` writes into ``out_dir``."""
     names = [GPKG_NAME, *(f"{s.name}.tif" for s in surfaces(results)), PROJECT_NAME,
              README_NAME]
@@ -818,8 +820,9 @@ def output_paths(results, out_dir: Path) -> list[Path]:
 def _reproject(layers: list[ExportLayer], crs: str) -> list[ExportLayer]:
     if crs == "EPSG:4326":
         return layers
-    return [ExportLayer(lyr.name, lyr.frame.to_crs(crs) if lyr.kind else lyr.frame, lyr.kind,
-                        lyr.description, lyr.note) for lyr in layers]
+    # a layer with a kind holds a GeoDataFrame
+    return [ExportLayer(lyr.name, cast(gpd.GeoDataFrame, lyr.frame).to_crs(crs) if lyr.kind
+                        else lyr.frame, lyr.kind, lyr.description, lyr.note) for lyr in layers]
 
 
 def _write_gpkg(path: Path, layers: list[ExportLayer]) -> None:
@@ -828,7 +831,7 @@ def _write_gpkg(path: Path, layers: list[ExportLayer]) -> None:
                        description=f"corridors {__version__}", owner="corridors")
 
 
-def _write_rasters(folder: Path, results, crs: str) -> dict[str, MapLayer]:
+def _write_rasters(folder: Path, results: RunResults, crs: str) -> dict[str, MapLayer]:
     out = {}
     for s in surfaces(results):
         bounds = write_surface(folder / f"{s.name}.tif", s, results, crs)
@@ -840,7 +843,7 @@ def _write_rasters(folder: Path, results, crs: str) -> dict[str, MapLayer]:
     return out
 
 
-def write_all(folder: Path, results, crs: str) -> list[Path]:
+def write_all(folder: Path, results: RunResults, crs: str) -> list[Path]:
     """Write every file of the export into ``folder`` (no checks); return their paths."""
     layers = _reproject(export_layers(results), crs)
     by_name = {lyr.name: lyr for lyr in layers}
@@ -855,7 +858,7 @@ def write_all(folder: Path, results, crs: str) -> list[Path]:
     return output_paths(results, folder)
 
 
-def write_exports(results, out_dir: str | Path, crs: str = "EPSG:4326",
+def write_exports(results: RunResults, out_dir: str | Path, crs: str = "EPSG:4326",
                   force: bool = False) -> list[Path]:
     """Write the GIS exports of a run (see the module docstring).
 

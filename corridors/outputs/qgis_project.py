@@ -249,7 +249,7 @@ def _properties(root: ET.Element) -> None:
 
 
 def project_document(info: ProjectInfo, groups: list[Group],
-                     drawing_order: list[str] | None = None) -> ET.ElementTree:
+                     drawing_order: list[str] | None = None) -> ET.ElementTree[ET.Element]:
     """Return the .qgs document of a project.
 
     Parameters
@@ -279,12 +279,12 @@ def project_document(info: ProjectInfo, groups: list[Group],
         ET.SubElement(layer_order, "layer", {"id": lid})
     _properties(root)
     root.append(_project_metadata(info))
-    tree = ET.ElementTree(root)
+    tree: ET.ElementTree[ET.Element] = ET.ElementTree(root)
     ET.indent(tree, space=" ")
     return tree
 
 
-def write_qgz(path: str | Path, document: ET.ElementTree) -> Path:
+def write_qgz(path: str | Path, document: ET.ElementTree[ET.Element]) -> Path:
     """Write a project as a .qgz (a zip holding ``<stem>.qgs``).
 
     Parameters

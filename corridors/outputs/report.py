@@ -246,7 +246,7 @@ def international_tables(results: RunResults) -> dict[str, pd.DataFrame]:
         rows = []
         for city, g in first.groupby("city", sort=False):
             row = {"city": g["city_name"].iloc[0],
-                   "local name": catalog.foreign[city].attrs.get("name_local", "")
+                   "local name": catalog.foreign[str(city)].attrs.get("name_local", "")
                    if city in catalog.foreign else ""}
             for label in (la, lb):
                 r = g[g["scenario"].astype(str) == label]
@@ -277,10 +277,10 @@ def _international(results: RunResults) -> dict | None:
     lines = []
     for origin, dest in (("Côn Minh", "Cảng Hải Phòng (Đình Vũ)"), ("Nam Ninh", "Hà Nội")):
         for mode in ("rail", "road"):
-            r = od[(od["from"] == origin) & (od["to"] == dest) & (od["mode"] == mode)]
-            if r.empty or pd.isna(r[f"time_h ({lb})"].iloc[0]):
+            match = od[(od["from"] == origin) & (od["to"] == dest) & (od["mode"] == mode)]
+            if match.empty or pd.isna(match[f"time_h ({lb})"].iloc[0]):
                 continue
-            r = r.iloc[0]
+            r = match.iloc[0]
             lines.append(f"{origin} → {dest}, {mode} freight: {r[f'time_h ({la})']:.1f} h "
                          f"({la}) → {r[f'time_h ({lb})']:.1f} h ({lb}) through "
                          f"{r[f'gate ({lb})']}; breaks of gauge {r[f'gauge_breaks ({la})']} → "
