@@ -102,6 +102,9 @@ def clean(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if pd.api.types.is_float_dtype(s):
             out[col] = s.where(np.isfinite(s))
+        elif isinstance(s.dtype, pd.StringDtype):  # text already: missing values become None
+            values = s.to_numpy(dtype=object, na_value=None)
+            out[col] = pd.Series(values, index=s.index, dtype=object)
         elif all(_is_number(v) for v in s if not _missing(v)) and s.notna().any():
             values = s.astype(float)
             out[col] = values.where(np.isfinite(values))
