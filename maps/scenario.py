@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 from corridors.layers import read_layer
 from corridors.maps.assets import use_libraries
 from corridors.maps.geo import collection, features
@@ -40,6 +42,24 @@ if TYPE_CHECKING:
 
 #: The destinations of the change layers.
 CHANGE_DESTINATIONS = ("ha_noi", "hai_phong_seaport")
+#: With more nodes than this (an OSM extract of the region; the embedded network has under
+#: 2,000), the saving by node keeps every place and gate but, of the road junctions, one per
+#: cell of :data:`REGION_NODE_CELL_DEG` degrees: the one that saves most (the page says so).
+REGION_SCALE_NODES = 20_000
+REGION_NODE_CELL_DEG = 0.05
+
+
+def _thin_nodes(frame: gpd.GeoDataFrame, junction) -> gpd.GeoDataFrame:
+    """Keep the non-junctions, and per grid cell the junction that saves most (see above)."""
+    x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    cell = pd.DataFrame({"cx": np.floor(x / REGION_NODE_CELL_DEG),
+                         "cy": np.floor(y / REGION_NODE_CELL_DEG),
+                         "s": np.nan_to_num(frame["s"].to_numpy(dtype=float), nan=-np.inf)})
+    best = cell[junction].sort_values("s", ascending=False, kind="stable")
+    best = best[~best.duplicated(["cx", "cy"])].index
+    keep = ~junction
+    keep[best] = True
+    return frame[keep]
 
 
 def select_years(results: RunResults, years=None) -> tuple[int, int]:
@@ -84,6 +104,13 @@ def add_node_savings(page: Page, m: folium.Map, results: RunResults, dest: str, 
                        for n, k in zip(ns["name"], ns["kind"], strict=True)],
              **{k: ns[c].to_numpy() for k, c in cols.items()}},
             geometry=ns.geometry.to_numpy(), crs=ns.crs)
+        if len(frame) > REGION_SCALE_NODES:
+            before = len(frame)
+            frame = _thin_nodes(frame, (ns["kind"] == "junction").to_numpy())
+            page.note(f"Saving to {DESTINATIONS[dest]} by node: {before:,} nodes, drawn at "
+                      f"region scale: every place and gate, and of the road junctions one per "
+                      f"{REGION_NODE_CELL_DEG:g}° cell, the one that saves most "
+                      f"({len(frame):,} circles).")
     feats = features(frame, lambda r: {
         "s": round(float(r.s), 3),
         "tip": f"{escape(str(r.label))}: {fmt(r.ta)} → {fmt(r.tb)} h, saves {fmt(r.s)} h "

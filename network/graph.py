@@ -37,6 +37,8 @@ from corridors.core.atomic import atomic_path
 #: car to a station, port, airport or across a border gate, with their fixed times).
 CAR_MODES: frozenset[str] = ROUTING_PROFILES["car"][1]
 _OSM_WAY = re.compile(r"osm:way/(\d+)")
+#: GeoPackages are written through Arrow (whole columns, not feature by feature) on GDAL ≥ 3.8.
+_USE_ARROW = pyogrio.__gdal_version__ >= (3, 8, 0)
 
 
 def to_graph(nodes: gpd.GeoDataFrame, edges: gpd.GeoDataFrame, **graph_attrs) -> nx.MultiDiGraph:
@@ -206,6 +208,22 @@ def edges_frame(G: nx.MultiDiGraph) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=G.graph.get("crs", "EPSG:4326"))
 
 
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a frame whose object columns are text, as the feature-by-feature writer stores them.
+
+    Written through Arrow, an object column of numbers would become a REAL field; pyogrio's
+    feature-by-feature writer stores ``str(value)`` in a TEXT field (NULL for None and NaN), and
+    the GeoPackage keeps that layout.
+    """
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    cols = [c for c in frame.columns if c != geometry and frame[c].dtype == object]
+    if not cols:
+        return frame
+    return frame.assign(**{c: pd.array([None if v is None or (isinstance(v, float) and v != v)
+                                        else str(v) for v in frame[c].to_numpy()],
+                                       dtype="string") for c in cols})
+
+
 def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
     """Write layers to a GeoPackage atomically (a failed write leaves no file behind).
 
@@ -225,9 +243,13 @@ def write_gpkg(path: str | Path, layers: dict[str, pd.DataFrame]) -> Path:
         for name, frame in layers.items():
             if isinstance(frame, gpd.GeoDataFrame):
                 out = frame.reset_index() if frame.index.name else frame
-                out.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+                out = _as_text(out) if _USE_ARROW else out
+                pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG",
+                                        use_arrow=_USE_ARROW)
             else:
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG")
+                out = _as_text(frame) if _USE_ARROW else frame
+                pyogrio.write_dataframe(out, tmp, layer=name, driver="GPKG",
+                                        use_arrow=_USE_ARROW)
     return path
 
 

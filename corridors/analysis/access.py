@@ -45,8 +45,31 @@ def _capital_of(net: AnalysisNetwork, province: str) -> Place | None:
     return None
 
 
+class _FromSources:
+    """One search from the sources, read like :meth:`network.routing.Router.matrix` for any targets.
+
+    The fastest paths from a source do not depend on the targets asked for, so one search (and
+    one walk of its trees for the km) serves every matrix of :func:`gate_access`, with the same
+    numbers as a :meth:`~network.routing.Router.matrix` call per set of targets.
+    """
+
+    def __init__(self, router, sources: np.ndarray):
+        self.router = router
+        self.time_h, pred = router.search(sources)
+        self.km = router.along(pred, "length")
+        self.km[~np.isfinite(self.time_h)] = np.inf
+
+    def matrix(self, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Return travel times (h) and lengths (km) from the sources to ``targets``."""
+        t = self.router.indices(targets)
+        return self.time_h[:, t], self.km[:, t]
+
+
 def _nearest(router, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarray, ...]:
-    """Time, length and which target is nearest (by time) from each source."""
+    """Time, length and which target is nearest (by time) from each source.
+
+    ``router`` is a router, or a :class:`_FromSources` of these sources.
+    """
     if not targets:
         n = len(sources)
         return np.full(n, np.inf), np.full(n, np.inf), np.full(n, -1)
@@ -110,23 +133,24 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
     table = pd.DataFrame(rows, columns=["scenario", "profile", "id", "name", "kind", "gate_id",
                                         "province", "province_2025", "neighbour", "gate_class"])
     dests = {k: nodes[v] for k, v in KEY_DESTINATIONS.items() if v in nodes}
+    searched = _FromSources(router, src)  # every matrix below reads this one search
     if dests:
-        t, km = router.matrix(src, list(dests.values()))
+        t, km = searched.matrix(src, list(dests.values()))
         for j, key in enumerate(dests):
             table[f"time_h_to_{key}"] = t[:, j]
             table[f"length_km_to_{key}"] = km[:, j]
     dry = [nodes[p.id] for p in net.catalog.places.values()
            if p.kind == "dry_port" and p.id in nodes]
-    t, km, which = _nearest(router, src, dry)
+    t, km, which = _nearest(searched, src, dry)
     by_node = {n: p for p, n in nodes.items()}
     table["nearest_dry_port"] = [by_node.get(int(w), "") for w in which]
     table["time_h_to_nearest_dry_port"], table["length_km_to_nearest_dry_port"] = t, km
     entrances = net.expressway_entrances()
-    table["time_h_to_expressway"] = _nearest(router, src, list(entrances))[0]
+    table["time_h_to_expressway"] = _nearest(searched, src, list(entrances))[0]
     caps = [_capital_of(net, item.province) for item, _ in items]
     cap_nodes = sorted({nodes[c.id] for c in caps if c is not None and c.id in nodes})
     if cap_nodes:
-        t, km = router.matrix(src, cap_nodes)
+        t, km = searched.matrix(src, cap_nodes)
         col = {n: j for j, n in enumerate(cap_nodes)}
         table["capital"] = [c.id if c else "" for c in caps]
         table["time_h_to_capital"] = [t[i, col[nodes[c.id]]] if c and c.id in nodes else np.inf
@@ -140,7 +164,7 @@ def gate_access(net: AnalysisNetwork, profile: str = "car",
     table["gate_joined_from_km"] = _leading_join_km(net, router, src)
     table["times_reliable"] = table["gate_joined_from_km"] <= FAR_JOIN_KM
     if grid is not None:
-        dist, _ = router.search(src)
+        dist = searched.time_h
         for c in CUTOFFS_H:
             table[f"people_within_{c}h"] = 0.0
         for i in range(len(src)):

@@ -42,7 +42,7 @@ from corridors.analysis.corridor_kpis import _road_node_index, stop_nodes
 from corridors.analysis.population import PopulationGrid, pixel_times
 from corridors.build.analysis_network import AnalysisNetwork
 from corridors.catalog.model import Catalog
-from corridors.network.assemble import active_edges, projects_open_by
+from corridors.network.assemble import projects_open_by
 from corridors.network.build import MasterNetwork, NetworkTables
 from corridors.network.routing import Router
 from corridors.network.schema import ROUTING_PROFILES
@@ -148,6 +148,19 @@ def _walk(pred: np.ndarray, src: int, dst: int) -> np.ndarray:
     return np.array(path[::-1], dtype=np.int64)
 
 
+class _Tags:
+    """Project tags (or none) of many rows, coded once: ``isin`` costs one array lookup."""
+
+    def __init__(self, values: np.ndarray):
+        self.code, self.tags = pd.factorize(values)  # -1 where a row has none (NaN, None)
+        self.none = self.code < 0
+
+    def isin(self, active: set[str]) -> np.ndarray:
+        """Return whether each row's tag is in ``active`` (as :meth:`pandas.Series.isin`)."""
+        act = np.array([t in active for t in self.tags] + [False], dtype=bool)
+        return act[self.code]
+
+
 class _MaskedRouter(Router):
     """A :class:`network.routing.Router` over the master's nodes with a variant's weights.
 
@@ -231,6 +244,11 @@ class _Variants:
         w = edges[f"time_h_{timing}"].to_numpy(dtype=float)
         ok = ~(np.isnan(u) | np.isnan(v)) & edges["mode"].isin(modes).to_numpy() & np.isfinite(w)
         self.rows = np.flatnonzero(ok)
+        # the project tags of each routable edge, for :func:`active_edges` on arrays
+        self.edge_project = _Tags(edges["project"].to_numpy()[ok])
+        sup = edges.get("superseded_by")
+        self.edge_superseded = _Tags(sup.to_numpy()[ok] if sup is not None
+                                     else np.full(len(self.rows), None, dtype=object))
         keys = u[ok].astype(np.int64) * n + v[ok].astype(np.int64)
         uniq, self.entry = np.unique(keys, return_inverse=True)
         self.keys = uniq  # sorted u * n + v of each CSR entry
@@ -243,6 +261,7 @@ class _Variants:
         self.is_place = place.map(lambda p: isinstance(p, str)).to_numpy(dtype=bool)
         project = nodes.get("project")
         self.node_project = project
+        self.node_tags = None if project is None else _Tags(project.to_numpy())
         # stops that are not places of the variant snap to the nearest ordinary road node; those
         # roads carry no project, so they are the same in every variant
         self._road_index = None
@@ -252,9 +271,14 @@ class _Variants:
         """Return the CSR entries of the steps of a path (matrix positions)."""
         return np.searchsorted(self.keys, path[:-1] * self.shape[0] + path[1:])
 
+    def on(self, active: set[str]) -> np.ndarray:
+        """Return the routable edges present, as :func:`network.assemble.active_edges`."""
+        return ((self.edge_project.none | self.edge_project.isin(active))
+                & ~self.edge_superseded.isin(active))
+
     def router(self, active: set[str]) -> _MaskedRouter:
         """Return the router of the variant with the ``active`` projects."""
-        on = active_edges(self.master.edges, active)[self.rows]
+        on = self.on(active)
         data = np.full(len(self.indices), np.inf)
         np.minimum.at(data, self.entry[on], self.w[on])
         data[data == 0] = _EPS
@@ -269,8 +293,8 @@ class _Variants:
         project or an active one (the rule for shared waypoints concerns no place).
         """
         keep = self.is_place.copy()
-        if self.node_project is not None:
-            keep &= (self.node_project.isna() | self.node_project.isin(active)).to_numpy()
+        if self.node_tags is not None:
+            keep &= self.node_tags.none | self.node_tags.isin(active)
         nodes = self.master.nodes[keep]
         places = {str(p): int(i) for i, p in zip(nodes.index, nodes["place_id"], strict=True)}
         tables = NetworkTables(year=year, nodes=nodes, edges=self.master.edges.iloc[:0],

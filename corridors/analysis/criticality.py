@@ -329,6 +329,62 @@ def _path_entries(pred: np.ndarray, src: int, dst: int, router: Router) -> np.nd
     return router._entries(steps[:-1], steps[1:])
 
 
+class _Band:
+    """The nodes a bounded detour search from a gate to a destination can visit.
+
+    A closure only raises reduced weights, and a sum of floats in path order only grows with its
+    terms, so a node the search reaches within a limit after any closure is within it on the
+    open network. The band is those nodes (one bounded search on the open reduced weights) and
+    the matrix entries between them, renumbered in the same order: the search in the band
+    inserts, relaxes and settles the same nodes in the same order as the search in the whole
+    matrix (the others are never queued there), at the cost of the band instead of the whole
+    network.
+    """
+
+    def __init__(self, reduced: csr_matrix, row: np.ndarray, src: int, dest: int, limit: float):
+        self.limit = limit
+        dist = dijkstra(reduced, directed=True, indices=src, limit=limit)
+        self.nodes = np.flatnonzero(np.isfinite(dist))
+        self.has_dest = bool(np.isfinite(dist[dest]))
+        if not self.has_dest:
+            return
+        n = reduced.shape[0]
+        inside = np.zeros(n, dtype=bool)
+        inside[self.nodes] = True
+        self.entries = np.flatnonzero(inside[row] & inside[reduced.indices])
+        pos = np.cumsum(inside) - 1
+        counts = np.bincount(pos[row[self.entries]], minlength=len(self.nodes))
+        indptr = np.zeros(len(self.nodes) + 1, dtype=np.int32)
+        np.cumsum(counts, out=indptr[1:])
+        self.graph = csr_matrix((reduced.data[self.entries],
+                                 pos[reduced.indices[self.entries]].astype(np.int32), indptr),
+                                shape=(len(self.nodes), len(self.nodes)))
+        self.src, self.dest = int(pos[src]), int(pos[dest])
+
+    def search(self, entries: np.ndarray, reduced_new: np.ndarray) -> np.ndarray | None:
+        """Return the path found (matrix positions) with ``entries`` closed, or None.
+
+        None when the destination lies beyond the limit (a longer detour, or none).
+        """
+        at = np.searchsorted(self.entries, entries)
+        hit = at < len(self.entries)
+        hit[hit] = self.entries[at[hit]] == entries[hit]
+        data = self.graph.data
+        saved = data[at[hit]].copy()
+        data[at[hit]] = reduced_new[hit]
+        try:
+            dist, pred = dijkstra(self.graph, directed=True, indices=self.src,
+                                  limit=self.limit, return_predecessors=True)
+        finally:
+            data[at[hit]] = saved
+        if not np.isfinite(dist[self.dest]):
+            return None
+        path = [self.dest]
+        while path[-1] != self.src:
+            path.append(int(pred[path[-1]]))
+        return self.nodes[np.array(path[::-1], dtype=np.int64)]
+
+
 class _DetourSearch:
     """Bounded detour searches to each destination on reduced weights (module docstring).
 
@@ -350,6 +406,7 @@ class _DetourSearch:
         self.reduced = [csr_matrix((self._reduce(k, self.data, self.row, self.col),
                                     graph.indices, graph.indptr), shape=graph.shape)
                         for k in range(len(dest_idx))]
+        self._bands: dict[tuple[int, int, float], _Band] = {}
 
     def _reduce(self, k: int, w: np.ndarray, row: np.ndarray, col: np.ndarray) -> np.ndarray:
         """Return the reduced weights ``w - h(row) + h(col)`` (inf where d is out of reach)."""
@@ -359,6 +416,16 @@ class _DetourSearch:
         red[ok] = np.maximum(w[ok] - h[row[ok]] + h[col[ok]], _TINY)
         return red
 
+    def _band(self, src: int, k: int, limit: float) -> _Band:
+        """Return the band of the search from ``src`` to destination ``k`` within ``limit``."""
+        if self._bands and next(iter(self._bands))[0] != src:
+            self._bands.clear()  # one gate at a time
+        key = (src, k, limit)
+        if key not in self._bands:
+            self._bands[key] = _Band(self.reduced[k], self.row, src, int(self.dest_idx[k]),
+                                     limit)
+        return self._bands[key]
+
     def closed_time(self, src: int, k: int, entries: np.ndarray, new: np.ndarray,
                     router: Router) -> float:
         """Return the time (h) from ``src`` to destination ``k`` with ``entries`` set to ``new``.
@@ -366,11 +433,19 @@ class _DetourSearch:
         ``inf`` when the closure cuts the destination off.
         """
         graph = self.reduced[k]
-        saved = graph.data[entries].copy()
-        graph.data[entries] = self._reduce(k, new, self.row[entries], self.col[entries])
+        reduced_new = self._reduce(k, new, self.row[entries], self.col[entries])
         d = int(self.dest_idx[k])
+        limit = SLACK_START_H
+        while limit < SLACK_MAX_H:  # the bounded searches, each in the band of its limit
+            band = self._band(src, k, limit)
+            # a destination outside the band is beyond the limit: no search needed to say so
+            path = band.search(entries, reduced_new) if band.has_dest else None
+            if path is not None:
+                return self._time(router._entries(path[:-1], path[1:]), entries, new)
+            limit *= SLACK_GROWTH
+        saved = graph.data[entries].copy()
+        graph.data[entries] = reduced_new
         try:
-            limit = SLACK_START_H
             while True:
                 dist, pred = dijkstra(graph, directed=True, indices=src, limit=limit,
                                       return_predecessors=True)
@@ -381,8 +456,11 @@ class _DetourSearch:
             graph.data[entries] = saved
         if not np.isfinite(dist[d]):
             return np.inf
+        return self._time(_path_entries(pred, src, d, router), entries, new)
+
+    def _time(self, steps: np.ndarray, entries: np.ndarray, new: np.ndarray) -> float:
+        """Return the time (h) of a path's CSR entries under a closure."""
         # the time of the path found, summed in path order as the plain search sums it
-        steps = _path_entries(pred, src, d, router)
         w = self.data[steps].copy()
         changed = np.isin(steps, entries)
         w[changed] = new[np.searchsorted(entries, steps[changed])]

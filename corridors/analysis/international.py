@@ -231,6 +231,8 @@ def attribution_od(master: MasterNetwork, pairs: Sequence[tuple[str, str]] = ATT
     cache: dict[frozenset[str], np.ndarray] = {}
 
     def times(active: set[str]) -> np.ndarray:
+        if not use:  # no pair in this network (an OSM extract: no foreign links)
+            return np.array([])
         key = frozenset(active)
         if key not in cache:
             t = tables_for_projects(master, set(active), 0)

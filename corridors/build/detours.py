@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import combinations, permutations
-from typing import Any, cast
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -137,15 +137,18 @@ class _Trees:
         self._col = {int(n): i for i, n in enumerate(router.node_ids)}
         if self.sources:
             self.time, self.pred = router.search(self.sources)
-            self.km = router.along(self.pred, "length")
-            self.km[~np.isfinite(self.time)] = np.inf
         else:
-            self.time = self.pred = self.km = np.zeros((0, len(router.node_ids)))
+            self.time = self.pred = np.zeros((0, len(router.node_ids)))
+        # km along the trees, by source row, summed when first asked for (the detours need the
+        # rows of their places only; a row's sums do not depend on the other rows summed)
+        self._km: dict[int, np.ndarray] = {}
         self._paths: dict[tuple[int, int], list[int]] = {}
         e = router.edges
-        cols = [c for c in ("ref", "name", "source", "class") if c in e]
-        records = cast(list[dict[str, Any]], e[cols].to_dict("records"))  # keyed by column name
-        self.label = np.array([_label(r) for r in records], dtype=object)
+        # labels of the rows of the routes walked, computed when first needed (all rows of a
+        # region-scale network would take longer than the searches)
+        self._label_cols = {c: e[c].to_numpy(dtype=object)
+                            for c in ("ref", "name", "source", "class") if c in e}
+        self._labels: dict[int, str] = {}
         self.cls = e["class"].astype(str).to_numpy()
         self.edge_km = e["length_km"].to_numpy(dtype=float)
         self.mountainous = (e["terrain"] == "mountainous").to_numpy() if "terrain" in e \
@@ -157,8 +160,17 @@ class _Trees:
     def t(self, o: int, d: int) -> float:
         return float(self.time[self.row[o], self.col(d)])
 
+    def sum_km(self, sources: Iterable[int]) -> None:
+        """Sum the km along the trees of these sources (one pass for all of them)."""
+        rows = sorted({self.row[o] for o in sources} - set(self._km))
+        if rows:
+            km = self.router.along(self.pred[rows], "length")
+            km[~np.isfinite(self.time[rows])] = np.inf
+            self._km.update(zip(rows, km, strict=True))
+
     def length(self, o: int, d: int) -> float:
-        return float(self.km[self.row[o], self.col(d)])
+        self.sum_km([o])
+        return float(self._km[self.row[o]][self.col(d)])
 
     def path_rows(self, o: int, d: int) -> list[int]:
         """Edge-table rows (iloc) of the fastest path from o to d; empty when unreachable."""
@@ -176,11 +188,18 @@ class _Trees:
             self._paths[key] = rows
         return self._paths[key]
 
+    def labels(self, rows: list[int]) -> list[str]:
+        """Return the label (ref, else name) of edge-table rows."""
+        for i in rows:
+            if i not in self._labels:
+                self._labels[i] = _label({c: col[i] for c, col in self._label_cols.items()})
+        return [self._labels[i] for i in rows]
+
     def stretches(self, rows: list[int]) -> list[dict[str, Any]]:
         """Return a route as its stretches: consecutive edges of one road and class merged."""
         out: list[dict[str, Any]] = []
-        for i in rows:
-            road, cls, km = self.label[i], self.cls[i], float(self.edge_km[i])
+        for i, road in zip(rows, self.labels(rows), strict=True):
+            cls, km = self.cls[i], float(self.edge_km[i])
             if out and out[-1]["road"] == road and out[-1]["class"] == cls:
                 out[-1]["km"] += km
             else:
@@ -263,7 +282,21 @@ class _RoadGaps:
         return float(np.mean(dist > ROAD_GAP_KM * 1000))
 
 
-def _gap_reason(gaps: _RoadGaps, o: Place, d: Place, gc_km: float) -> str | None:
+class _LazyGaps:
+    """A :class:`_RoadGaps` built on its first use."""
+
+    def __init__(self, net: AnalysisNetwork):
+        self.net = net
+        self._gaps: _RoadGaps | None = None
+
+    def share(self, a: Place, b: Place) -> float:
+        """As :meth:`_RoadGaps.share`."""
+        if self._gaps is None:
+            self._gaps = _RoadGaps(self.net)
+        return self._gaps.share(a, b)
+
+
+def _gap_reason(gaps: _RoadGaps | _LazyGaps, o: Place, d: Place, gc_km: float) -> str | None:
     """Return the diagnosis of a detour forced by a gap in the roads between the two places."""
     share = gaps.share(o, d)
     if share < ROAD_GAP_SHARE:
@@ -292,11 +325,12 @@ def _preference_reason(short_km: float, gc_km: float, rule: str,
 
 def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[str, Any]:
     nodes = net.place_nodes
-    gaps = _RoadGaps(net)
+    gaps = _LazyGaps(net)  # built for the first detour that reaches the gap diagnosis
     # shortest road km between the places, for the diagnosis of a fastest route's detour
     shortest = Router(net.tables.nodes, net.tables.edges, "car", weight="length")
     place_nodes = [nodes[p.id] for p in places]
     short_km = shortest.times(place_nodes, place_nodes)
+    trees.sum_km(place_nodes)
     at = {n: i for i, n in enumerate(place_nodes)}
     flagged: list[dict[str, Any]] = []
     unreachable = []
@@ -362,7 +396,7 @@ class _Link:
     """A catalog road link in the network: its edge rows, ends and the places it serves."""
 
     def __init__(self, spec: LinkSpec, base: LinkSpec, edges: pd.DataFrame, rows: np.ndarray,
-                 net: AnalysisNetwork, other_nodes: set[int]):
+                 net: AnalysisNetwork, other_nodes: set[int] | _EndCounts):
         self.spec, self.rows = spec, set(rows.tolist())
         e = edges.iloc[rows]
         und = nx.Graph()
@@ -472,6 +506,22 @@ def _check_link(link: _Link, trees: _Trees, net: AnalysisNetwork) -> dict[str, A
     return finding
 
 
+class _EndCounts:
+    """The nodes that are an end of some edges: how many ends each has, less some of them."""
+
+    def __init__(self, ends: np.ndarray | pd.Series, less: np.ndarray | None = None):
+        self.count = ends if isinstance(ends, pd.Series) else pd.Series(ends).value_counts()
+        self.less = {} if less is None else pd.Series(less).value_counts().to_dict()
+
+    def minus(self, ends: np.ndarray) -> _EndCounts:
+        """Return the nodes of these edges without the ``ends`` given (one per edge end)."""
+        return _EndCounts(self.count, ends)
+
+    def __contains__(self, node) -> bool:
+        """Whether the node keeps an edge end."""
+        return int(self.count.get(node, 0)) - int(self.less.get(node, 0)) > 0
+
+
 def _links(net: AnalysisNetwork, specs: list[LinkSpec], router: Router) -> list[_Link]:
     edges = router.edges
     by_id = {s.id: s for s in specs}
@@ -480,18 +530,26 @@ def _links(net: AnalysisNetwork, specs: list[LinkSpec], router: Router) -> list[
     source = edges["source"].astype(str).to_numpy()
     _, modes = ROUTING_PROFILES["car"]
     usable = edges["mode"].isin(modes).to_numpy()
+    # the road rows of each source and project, grouped once (not one scan per link)
+    road_rows = np.flatnonzero(road)
+    by_source = pd.Series(road_rows).groupby(source[road_rows]).indices
+    by_project = (pd.Series(road_rows).groupby(project[road_rows], dropna=True).indices
+                  if project is not None else {})
+    u, v = edges["u"].to_numpy(), edges["v"].to_numpy()
+    usable_ends = _EndCounts(np.concatenate([u[usable], v[usable]]))
     out = []
     for s in specs:
         if s.mode != "road":
             continue
-        mask = road & (source == f"catalog:{s.id}")
+        parts = [road_rows[by_source.get(f"catalog:{s.id}", [])]]
         if project is not None:
-            mask |= road & (project == s.tag)
-        rows = np.flatnonzero(mask)
+            parts.append(road_rows[by_project.get(s.tag, [])])
+        rows = np.unique(np.concatenate(parts)).astype(np.int64)
         if not len(rows):
             continue  # not open in this year, or outside an extract
-        other = usable & ~mask
-        other_nodes = set(edges.loc[other, "u"]) | set(edges.loc[other, "v"])
+        mine = rows[usable[rows]]
+        # nodes with a usable edge that is not one of the link's
+        other_nodes = usable_ends.minus(np.concatenate([u[mine], v[mine]]))
         base = by_id.get(s.upgrades, s) if s.upgrades else s
         out.append(_Link(s, base, edges, rows, net, other_nodes))
     for link in out:

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import networkx as nx
+import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from corridors.build.detours import ROAD_GAP_KM, route_text, routing_checks
 from corridors.build.network_inputs import NotModelled
@@ -43,20 +45,52 @@ MD_DETOUR_ROWS = 60
 def km_by_mode_class(edges: pd.DataFrame) -> pd.DataFrame:
     """Return km by mode and class, each two-way link counted once (km)."""
     e = edges[["u", "v", "mode", "class", "length_km"]]
-    pairs = set(zip(e["u"], e["v"], strict=True))
+    pairs = pd.MultiIndex.from_arrays([e["u"].to_numpy(), e["v"].to_numpy()])
+    reverse = pd.MultiIndex.from_arrays([e["v"].to_numpy(), e["u"].to_numpy()])
     # an edge whose reverse exists counts half, so the pair adds up to one length
-    weight = [0.5 if (v, u) in pairs else 1.0 for u, v in zip(e["u"], e["v"], strict=True)]
+    weight = np.where(reverse.isin(pairs), 0.5, 1.0)
     out = (e.assign(km=e["length_km"] * weight).groupby(["mode", "class"], dropna=False)["km"]
            .sum().round(1).reset_index().rename(columns={"km": "length_km"}))
     return out
 
 
-def _road_graph(tables: NetworkTables) -> nx.DiGraph:
+class _Sparse:
+    """A directed graph of node ids as a scipy CSR matrix (what networkx would count, fast).
+
+    The nodes are ``nodes`` (if given) and every end of ``u`` → ``v``, as
+    ``networkx.DiGraph.add_edges_from`` adds them.
+    """
+
+    def __init__(self, u: np.ndarray, v: np.ndarray, nodes: np.ndarray | None = None):
+        ids = np.concatenate([u, v] if nodes is None else [np.asarray(nodes), u, v])
+        self.ids = np.unique(ids.astype(np.int64))
+        n = len(self.ids)
+        iu, iv = np.searchsorted(self.ids, u), np.searchsorted(self.ids, v)
+        self.graph = csr_matrix((np.ones(len(iu), dtype=np.int8), (iu, iv)), shape=(n, n))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def weak_components(self) -> int:
+        """Return the number of weakly connected components."""
+        return int(connected_components(self.graph, directed=True, connection="weak")[0]) \
+            if len(self.ids) else 0
+
+    def reach(self, origin: int) -> set[int]:
+        """Return the node ids reachable from ``origin`` (itself included; empty if absent)."""
+        i = np.searchsorted(self.ids, origin)
+        if i >= len(self.ids) or self.ids[i] != origin:
+            return set()
+        return set(self.ids[breadth_first_order(self.graph, int(i), directed=True,
+                                                return_predecessors=False)].tolist())
+
+
+def _road_sparse(tables: NetworkTables) -> _Sparse:
+    """Return the road graph (roads and the access transfers of facilities)."""
     e = tables.edges
-    use = (e["mode"] == "road") | ((e["mode"] == "transfer") & e["class"].isin(ROAD_ACCESS))
-    G = nx.DiGraph()
-    G.add_edges_from(zip(e.loc[use, "u"], e.loc[use, "v"], strict=True))
-    return G
+    use = ((e["mode"] == "road") | ((e["mode"] == "transfer") & e["class"].isin(ROAD_ACCESS))
+           ).to_numpy()
+    return _Sparse(e["u"].to_numpy(dtype=np.int64)[use], e["v"].to_numpy(dtype=np.int64)[use])
 
 
 def unreachable_by_road(tables: NetworkTables, cat: Catalog
@@ -78,9 +112,9 @@ def unreachable_by_road(tables: NetworkTables, cat: Catalog
     wanted = [p for p in cat.places.values()
               if p.kind in {"border_gate", "seaport", "river_port", "dry_port", "airport"}
               or "provincial_capital" in p.roles]
-    G = _road_graph(tables)
     origin = by_place.get(ORIGIN)
-    reach = nx.descendants(G, origin) | {origin} if origin in G else set()
+    # networkx's descendants | {origin} of the road graph, on a sparse matrix
+    reach = _road_sparse(tables).reach(origin) if origin is not None else set()
     out, not_open = [], []
     for p in wanted:
         node = by_place.get(p.id)
@@ -97,10 +131,10 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
     """Return the quality report of a build as a JSON-ready dict (see the module docstring)."""
     e = tables.edges
     added = added_edges(e)
-    G = nx.MultiDiGraph()
-    G.add_nodes_from(tables.nodes.index)
-    G.add_edges_from(zip(e["u"], e["v"], strict=True))
-    road = _road_graph(tables)
+    # weak components as networkx counts them (every node, and every end of an edge)
+    G = _Sparse(e["u"].to_numpy(dtype=np.int64), e["v"].to_numpy(dtype=np.int64),
+                tables.nodes.index.to_numpy(dtype=np.int64))
+    road = _road_sparse(tables)
     unreachable, checked, not_open = unreachable_by_road(tables, cat)
     year = tables.year
     inserted = set(tables.assembly.links)
@@ -128,8 +162,8 @@ def quality_report(tables: NetworkTables, backbone: Backbone, cat: Catalog,
             if "gauge_change" in e else [],
         },
         "components": {
-            "all_modes_weak": nx.number_weakly_connected_components(G),
-            "road_weak": nx.number_weakly_connected_components(road) if len(road) else 0,
+            "all_modes_weak": G.weak_components(),
+            "road_weak": road.weak_components(),
         },
         "catalog": {
             "links_placed": placed,

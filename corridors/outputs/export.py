@@ -104,6 +104,8 @@ def clean(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         if pd.api.types.is_float_dtype(s):
             out[col] = s.where(np.isfinite(s))
+        elif isinstance(s.dtype, pd.StringDtype):  # text already: missing values become None
+            out[col] = s.astype(object).where(s.notna(), None)
         elif all(_is_number(v) for v in s if not _missing(v)) and s.notna().any():
             values = s.astype(float)
             out[col] = values.where(np.isfinite(values))

@@ -19,6 +19,8 @@ import pyogrio
 
 #: GeoPackage version written (1.2 is read by GDAL ≥ 2.2, so by every QGIS 3).
 GPKG_VERSION = "1.2"
+#: Write through Arrow (whole columns at once, not feature by feature) where GDAL can (≥ 3.8).
+USE_ARROW = pyogrio.__gdal_version__ >= (3, 8, 0)
 
 #: Columns of the ``layer_styles`` table, in QGIS's order.
 STYLE_COLUMNS = ["f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column",
@@ -39,7 +41,7 @@ def geometry_type(frame: gpd.GeoDataFrame, kind: str) -> str:
     kind : {"point", "line", "polygon"}
     """
     single, multi = GEOMETRY_TYPES[kind]
-    types = set(frame.geom_type.dropna())
+    types = set(frame.geom_type.dropna().unique())
     return multi if any(t.startswith("Multi") for t in types) else single
 
 
@@ -58,11 +60,13 @@ def write_layer(path: str | Path, name: str, frame: pd.DataFrame, kind: str | No
     """
     options = {} if Path(path).exists() else {"dataset_options": {"VERSION": GPKG_VERSION}}
     if kind is None:
-        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=name, driver="GPKG", **options)
+        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=name, driver="GPKG",
+                                use_arrow=USE_ARROW, **options)
         return
     gtype = geometry_type(frame, kind)
     pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", geometry_type=gtype,
-                            promote_to_multi=gtype.startswith("Multi"), **options)
+                            promote_to_multi=gtype.startswith("Multi"), use_arrow=USE_ARROW,
+                            **options)
 
 
 def write_layers(path: str | Path, layers: dict[str, tuple[pd.DataFrame, str | None]]) -> None:
