@@ -59,7 +59,7 @@ Method
    * **Fine DEM relief** (``fine_index="relief"``): **flat < 350 m, hilly 350–650 m,
      mountainous ≥ 650 m** (best kappa, 0.41, on the same grid, 50 m steps).
 
-   *Measured agreement* (``python -m network.terrain``, which prints
+   *Measured agreement* (``python -m corridors.network.terrain``, which prints
    :func:`coarse_dem_agreement` for both references). Roads: the embedded national roads inside
    the tile less 0.05°, cut into 110 pieces of about 5 km (533 km, 2,186 samples). Against the
    **SRTM slope classes**: road samples 67.0 % (kappa 0.34), road edges **70.9 %** (78 of 110,
