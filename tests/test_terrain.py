@@ -290,7 +290,8 @@ def test_ten_thousand_edges_are_fast():
 
 
 def test_agreement_with_srtm_on_the_embedded_tile():
-    # measured (python -m corridors.network.terrain): road edges 70.9 %, road samples 67.0 %, grid 62.0 %
+    # measured (python -m corridors.network.terrain):
+    # road edges 70.9 %, road samples 67.0 %, grid 62.0 %
     a = coarse_dem_agreement()
     assert a.reference == "slope"
     assert a.agreement["road_edges"] >= 0.68
