@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from corridors.network.backbone import Backbone
 
 from corridors.app.cli import main
-from corridors.build.pipeline import _backbone_key, cache, load_backbone
+from corridors.build import cache
+from corridors.build.pipeline import _backbone_key, load_backbone
 from corridors.catalog.model import load_catalog
 from corridors.catalog.route_lengths import read_route_sections
 

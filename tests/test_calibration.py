@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from corridors.network.speeds import default_speeds_path, load_speed_table
 
-from corridors.build.pipeline import calibration as cal
+from corridors.build import calibration as cal
 
 
 def _route(km_by_class_terrain, urban=0.0):

@@ -15,8 +15,9 @@ from corridors.network.build import NetworkTables
 from corridors.network.specs import LinkSpec
 from shapely.geometry import LineString
 
+from corridors.build import detours
 from corridors.build.detours import great_circle_km, routing_checks
-from corridors.build.pipeline import build_network, detours
+from corridors.build.pipeline import build_network
 from corridors.build.quality import quality_markdown
 from corridors.catalog.model import Catalog, Place
 

@@ -26,7 +26,7 @@ from pyproj import CRS
 
 from corridors.analysis.results import compute_results
 from corridors.app.cli import main
-from corridors.core.outputs import export as export_mod
+from corridors.outputs import export as export_mod
 from corridors.outputs.export import write_exports
 from corridors.outputs.gpkg_styles import STYLE_COLUMNS
 
