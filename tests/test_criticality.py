@@ -335,10 +335,8 @@ def test_summary_counts_gates_and_delays():
 
 # -- the embedded 2025 network ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def table25():
-    from corridors.build.pipeline import build_network
-
-    r = build_network(2025)
+def table25(base_builds):
+    r = base_builds[2025]
     # Vietnam's network, as the run uses it: no detour through China or Laos
     net = AnalysisNetwork("2025", r.tables, r.catalog).domestic()
     return net, critical_links(net, top=None)

@@ -17,7 +17,6 @@ from shapely.geometry import LineString
 
 from corridors.build import detours
 from corridors.build.detours import great_circle_km, routing_checks
-from corridors.build.pipeline import build_network
 from corridors.build.quality import quality_markdown
 from corridors.catalog.model import Catalog, Place
 
@@ -199,8 +198,8 @@ def test_links_not_in_the_network_are_not_checked():
 
 # -- the embedded network --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def embedded():
-    return build_network(2025)
+def embedded(base_builds):
+    return base_builds[2025]
 
 
 def test_embedded_report_has_both_sections(embedded):
