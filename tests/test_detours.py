@@ -110,7 +110,12 @@ def test_pair_forced_round_a_missing_junction_is_flagged():
 
 def test_joined_pair_is_not_flagged():
     roads = [*around(55.0), ("X", "B", 5.0, 60.0, {})]  # the junction is there
-    assert pairs(check([A, B, C], AROUND, roads)) == {}
+    res = check([A, B, C], AROUND, roads)
+    # all three pairs were routed (A-B now by X, 52 km), none is above the threshold
+    assert res["detours"]["pairs_checked"] == 3 and res["detours"]["unreachable"] == []
+    assert pairs(res) == {} and res["detours"]["unexplained"] == 0
+    # the same pair without the last 5 km of road is flagged (test above): the junction decides
+    assert frozenset({"A", "B"}) in pairs(check([A, B, C], AROUND, around(55.0)))
 
 
 def test_mountain_threshold():

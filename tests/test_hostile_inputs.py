@@ -96,7 +96,18 @@ def test_known_speeds_ids_are_accepted(tmp_path):
     path = _scenario(tmp_path, "name: ok\nspeeds:\n  class: {standard: 120}\n"
                      "  project: {a3_3_01: 120}\n"
                      "  source: {'catalog:a3_3_01': 110, 'osm:way/1': 30, 'giaothong:7': 40}\n")
-    apply_scenario(read_scenario(path))
+    scenario = read_scenario(path)
+    # every key kept as written, for the builder's speed overrides
+    assert scenario.speeds == {"class": {"standard": 120}, "project": {"a3_3_01": 120},
+                               "source": {"catalog:a3_3_01": 110, "osm:way/1": 30,
+                                          "giaothong:7": 40}}
+    assert "a3_3_01" in apply_scenario(scenario).projects
+    # the same file with one unknown project is refused, naming it: the check is not a no-op
+    _scenario(tmp_path, path.read_text(encoding="utf-8").replace("{a3_3_01: 120}",
+                                                                 "{a3_3_99: 120}"))
+    with pytest.raises(InputError) as err:
+        apply_scenario(read_scenario(path))
+    assert [(p.entry, p.field) for p in err.value.problems] == [("a3_3_99", "speeds.project")]
 
 
 def test_dropping_a_project_drops_its_dependants_with_a_warning(tmp_path, caplog):
