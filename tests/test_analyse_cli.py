@@ -7,16 +7,11 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from corridors.app.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from tests.helpers import run, serve_base_builds
 
 
-def test_route_json_between_places_in_any_spelling():
+def test_route_json_between_places_in_any_spelling(reuse_base_builds):
     res = run("route", "Ha Noi", "lào cai", "--year", 2025, "--format", "json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
@@ -27,7 +22,7 @@ def test_route_json_between_places_in_any_spelling():
     assert out["km_by_mode"] == {"road": pytest.approx(out["length_km"], rel=1e-6)}
 
 
-def test_route_from_coordinates_and_by_air():
+def test_route_from_coordinates_and_by_air(reuse_base_builds):
     res = run("route", "21.03,105.85", "Điện Biên Phủ", "--profile", "passenger", "--format",
               "json")
     out = json.loads(res.output)
@@ -36,7 +31,7 @@ def test_route_from_coordinates_and_by_air():
     assert "air" not in car["km_by_mode"] and car["time_h"] > out["time_h"]
 
 
-def test_route_errors_are_clear():
+def test_route_errors_are_clear(reuse_base_builds):
     res = run("route", "Lao Kai", "Hà Nội")
     assert res.exit_code == 1 and "did you mean" in res.output and "Traceback" not in res.output
     res = run("route", "10.8,106.6", "Hà Nội")
@@ -47,10 +42,13 @@ def test_route_errors_are_clear():
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory):
+def analysed(tmp_path_factory, base_builds):
     out = tmp_path_factory.mktemp("analyse")
-    res = run("analyse", "--out", out, "--profile", "car", "--profile", "freight")
+    with pytest.MonkeyPatch.context() as mp:
+        served = serve_base_builds(mp, base_builds)
+        res = run("analyse", "--out", out, "--profile", "car", "--profile", "freight")
     assert res.exit_code == 0, res.output
+    assert served == [(2025, 2030)]  # the analyses ran on the shared networks
     return out
 
 
@@ -88,6 +86,6 @@ def test_attribution_covers_the_projects_opening_between(analysed):
     assert (car["removed_od_hours"] >= -1e-9).all() and (car["added_od_hours"] >= -1e-9).all()
 
 
-def test_analyse_refuses_to_overwrite(analysed):
+def test_analyse_refuses_to_overwrite(analysed, reuse_base_builds):
     res = run("analyse", "--out", analysed, "--profile", "car")
     assert res.exit_code == 1 and "--force" in res.output

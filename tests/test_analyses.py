@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -92,9 +94,36 @@ def test_gate_access_by_hand(toy):
     assert b["time_h_to_expressway"] == pytest.approx(0.0)
 
 
-def test_gate_matrix_has_no_self_pairs(toy):
-    m = gate_matrix(_net(toy, 2025))
-    assert m.empty  # one gate only: no pair
+def _with_second_gate(toy):
+    """The toy with gate_y (node 5) 50 km beyond the seaport, by a 60 km/h road."""
+    master, cat = toy
+    gate_y = dataclasses.replace(cat.places["gate_x"], id="gate_y", lon=107.5)
+    nodes = pd.concat([master.nodes, master.nodes.loc[[0]].assign(
+        x=107.5, name="gate_y", place_id="gate_y",
+        geometry=gpd.points_from_xy([107.5], [21.0])).set_axis([5])])
+    nodes.index.name = "node"
+    x = {i: 105.0 + 0.5 * i for i in range(6)}
+    edges = master.edges.copy()
+    for a, b in ((4, 5), (5, 4)):
+        edges.loc[len(edges)] = {**edges.iloc[0].to_dict(), "u": a, "v": b,
+                                 "source": "test:4-5", "length_km": 50.0,
+                                 "geometry": LineString([(x[a], 21.0), (x[b], 21.0)])}
+    cat2 = dataclasses.replace(cat, places={**cat.places, "gate_y": gate_y})
+    return MasterNetwork(gpd.GeoDataFrame(nodes, crs="EPSG:4326"), edges, AssemblyReport()), cat2
+
+
+def test_gate_matrix_both_ways_between_two_gates_by_hand(toy):
+    master, cat = _with_second_gate(toy)
+    m = gate_matrix(AnalysisNetwork("2025", tables_for_year(master, 2025), cat))
+    # every ordered pair of distinct gates, never a gate with itself
+    assert sorted(zip(m["from_id"], m["to_id"], strict=True)) == [("gate_x", "gate_y"),
+                                                                  ("gate_y", "gate_x")]
+    assert m["time_h"].tolist() == pytest.approx([250 / 60] * 2)  # five 50 km roads at 60
+    assert m["length_km"].tolist() == pytest.approx([250.0] * 2)
+    assert set(m["scenario"]) == {"2025"} and set(m["profile"]) == {"car"}
+    # with the expressway of 2028: 150 km at 100 km/h, then 100 km at 60 km/h
+    m28 = gate_matrix(AnalysisNetwork("2028", tables_for_year(master, 2028), cat))
+    assert m28["time_h"].tolist() == pytest.approx([1.5 + 100 / 60] * 2)
 
 
 def test_corridor_kpis_by_hand(toy):

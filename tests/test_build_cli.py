@@ -7,19 +7,16 @@ import networkx as nx
 import pyogrio
 import pyrosm
 import pytest
-from click.testing import CliRunner
 
-from corridors.app.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from tests.helpers import run, serve_base_builds
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
+def built(tmp_path_factory, base_builds):
     out = tmp_path_factory.mktemp("build")
-    res = run("build", "--year", 2025, "--out", out, "--graphml")
+    with pytest.MonkeyPatch.context() as mp:
+        serve_base_builds(mp, base_builds)  # the subject is the command and what it writes
+        res = run("build", "--year", 2025, "--out", out, "--graphml")
     assert res.exit_code == 0, res.output
     return out, res
 
@@ -44,7 +41,7 @@ def test_writes_gpkg_graphml_and_report(built):
     assert "Kilometres by mode and class" in md and "OpenStreetMap" in md
 
 
-def test_refuses_to_overwrite_without_force(built):
+def test_refuses_to_overwrite_without_force(built, reuse_base_builds):
     out, _ = built
     before = (out / "network_2025.gpkg").stat().st_mtime_ns
     res = run("build", "--year", 2025, "--out", out)

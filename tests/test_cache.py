@@ -15,14 +15,12 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from click.testing import CliRunner
 from corridors.network.backbone import Backbone
 
-from corridors.app.cli import main
 from corridors.build import cache
 from corridors.build.pipeline import _backbone_key, load_backbone
-from corridors.catalog.load import load_catalog
 from corridors.catalog.route_lengths import read_route_sections
+from tests.helpers import run
 
 
 @pytest.fixture
@@ -41,9 +39,9 @@ def fresh() -> Backbone:
 
 
 @pytest.fixture(scope="module")
-def embedded_key() -> str:
+def embedded_key(shipped_catalog) -> str:
     """The cache key of the embedded backbone (as load_backbone computes it)."""
-    return _backbone_key(None, None, None, read_route_sections(load_catalog()))
+    return _backbone_key(None, None, None, read_route_sections(shipped_catalog))
 
 
 def assert_same(a: Backbone, b: Backbone) -> None:
@@ -82,12 +80,20 @@ def warnings_of(caplog) -> list[str]:
             if r.name == "corridors.build.cache" and r.levelno == logging.WARNING]
 
 
-def test_round_trip_equals_a_fresh_build(folder, fresh, embedded_key):
+def test_round_trip_equals_a_fresh_build(folder, fresh, embedded_key, monkeypatch):
+    builds = []
+
+    def build_backbone(**kwargs):  # the embedded build (``fresh``), counted
+        builds.append(kwargs)
+        return fresh
+
+    monkeypatch.setattr("corridors.build.pipeline.build_backbone", build_backbone)
     first = load_backbone()  # builds and caches
     assert (cache.entry_path(folder, embedded_key) / "manifest.json").is_file()
     second = load_backbone()  # reads the entry
+    assert len(builds) == 1 and second is not fresh
     assert_same(fresh, first)
-    assert_same(fresh, second)
+    assert_same(fresh, second)  # every column and type back from the GeoParquet entry
     assert not list(folder.glob("*.pkl"))
 
 
@@ -166,14 +172,22 @@ def test_a_broken_entry_warns_once_and_is_rebuilt(folder, caplog, damage, proble
     assert [p.name for p in folder.iterdir()] == ["backbone-k"]
 
 
-def test_a_crafted_pickle_never_runs(folder, fresh, embedded_key, tmp_path, caplog):
+def test_a_crafted_pickle_never_runs(folder, fresh, embedded_key, tmp_path, caplog,
+                                    monkeypatch):
+    builds = []
+
+    def build_backbone(**kwargs):  # the embedded build, counted (and not redone: ``fresh``)
+        builds.append(kwargs)
+        return fresh
+
+    monkeypatch.setattr("corridors.build.pipeline.build_backbone", build_backbone)
     marker = tmp_path / "pwned"
     crafted = pickle.dumps(Crafted(marker))
     folder.mkdir(parents=True)
     # where the old cache lived ...
     (folder / f"backbone-{embedded_key}.pkl").write_bytes(crafted)
     assert_same(fresh, load_backbone())
-    assert not marker.exists()
+    assert not marker.exists() and len(builds) == 1
     # ... and in place of a table of an entry: a size mismatch, rebuilt
     entry = cache.entry_path(folder, embedded_key)
     (entry / "nodes.parquet").write_bytes(crafted)
@@ -190,6 +204,10 @@ def test_a_crafted_pickle_never_runs(folder, fresh, embedded_key, tmp_path, capl
     assert_same(fresh, load_backbone())
     assert len(warnings_of(caplog)) == 1 and "unreadable" in warnings_of(caplog)[0]
     assert not marker.exists()
+    assert len(builds) == 3  # each damaged entry was rebuilt ...
+    caplog.clear()
+    assert_same(fresh, load_backbone())  # ... and the repaired one is read, quietly
+    assert len(builds) == 3 and not warnings_of(caplog)
 
 
 def test_no_cache_rebuilds_and_replaces_the_entry(folder, caplog):
@@ -241,9 +259,6 @@ def test_the_least_recently_used_entries_go(folder, monkeypatch):
     cache.fetch_backbone("e", tiny, folder=folder)
     assert [e.key for e in cache.entries(folder)] == ["e"]
 
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 def test_cli_cache_info_and_clear(folder):

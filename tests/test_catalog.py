@@ -6,13 +6,12 @@ from collections import Counter
 
 import pytest
 
-from corridors.catalog.load import load_catalog
 from corridors.catalog.validation import GATE_MAX_BORDER_KM, geography, to_metric
 
 
 @pytest.fixture(scope="module")
-def cat():
-    return load_catalog()
+def cat(shipped_catalog):
+    return shipped_catalog
 
 
 def test_appendix_iii_has_33_items_by_category(cat):

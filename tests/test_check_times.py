@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from corridors.analysis.check_times import (
     COLUMNS,
@@ -19,9 +18,8 @@ from corridors.analysis.check_times import (
     resolve_place,
     summary,
 )
-from corridors.app.cli import main
-from corridors.catalog.load import load_catalog
 from corridors.core.diagnostics import InputError
+from tests.helpers import run
 
 HEADER = ",".join(COLUMNS)
 
@@ -103,18 +101,18 @@ def test_missing_column_and_missing_file(tmp_path):
      ("Vân Đồn", "town_cai_rong"), ("Mai Chau", "town_mai_chau"), ("Ba Bể lake", "town_ba_be"),
      ("Móng Cái", "gate_mong_cai")],
 )
-def test_places_of_the_published_rows_resolve(name, place_id):
-    assert resolve_place(load_catalog(), name).id == place_id
+def test_places_of_the_published_rows_resolve(name, place_id, shipped_catalog):
+    assert resolve_place(shipped_catalog, name).id == place_id
 
 
-def test_every_shipped_place_resolves():
-    cat = load_catalog()
+def test_every_shipped_place_resolves(shipped_catalog):
+    cat = shipped_catalog
     obs = read_observations(default_observations_path())
     for name in set(obs["from"]) | set(obs["to"]):
         resolve_place(cat, name)
 
 
-def test_unknown_places_are_all_listed_with_their_row(tmp_path):
+def test_unknown_places_are_all_listed_with_their_row(tmp_path, reuse_base_builds):
     path = write_csv(tmp_path, car("Hà Nội", "Atlantis", 2025), car("Nowhere", "Hải Phòng", 2025))
     with pytest.raises(InputError) as err:
         check_times(read_observations(path))
@@ -214,12 +212,12 @@ def test_shipped_facts_within_target(shipped):
 # -- command ------------------------------------------------------------------------------------
 
 
-def test_cli_user_csv_and_formats(tmp_path):
+def test_cli_user_csv_and_formats(tmp_path, reuse_base_builds):
     path = write_csv(tmp_path, car("Hà Nội", "Hải Phòng", 2025, 1, 3))
-    result = CliRunner().invoke(main, ["check-times", str(path)])
+    result = run("check-times", str(path))
     assert result.exit_code == 0, result.output
     assert "Hải Phòng" in result.output and "timed rows: 1" in result.output
-    result = CliRunner().invoke(main, ["check-times", str(path), "--format", "json"])
+    result = run("check-times", str(path), "--format", "json")
     doc = json.loads(result.output)
     assert doc["summary"]["timed_rows"] == 1 and len(doc["rows"]) == 1
 
@@ -229,15 +227,15 @@ def test_cli_user_csv_and_formats(tmp_path):
     [(["Hà Nội,Hải Phòng,road,car,2025,abc,2,,c,s,high"], "line 2: hours_min"),
      ([car("Hà Nội", "Atlantis", 2025)], "line 2: to")],
 )
-def test_cli_one_line_errors(tmp_path, rows, message):
+def test_cli_one_line_errors(tmp_path, rows, message, reuse_base_builds):
     path = write_csv(tmp_path, *rows)
-    result = CliRunner().invoke(main, ["check-times", str(path)])
+    result = run("check-times", str(path))
     assert result.exit_code == 1
     assert message in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
 
 
 def test_cli_missing_file(tmp_path):
-    result = CliRunner().invoke(main, ["check-times", str(tmp_path / "nowhere.csv")])
+    result = run("check-times", str(tmp_path / "nowhere.csv"))
     assert result.exit_code == 1
     assert "file not found" in result.output

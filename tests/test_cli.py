@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
-
-from corridors.app.cli import main
-from tests.conftest import edit_entry
-
-
-def run(*args):
-    return CliRunner().invoke(main, list(args))
+from tests.helpers import edit_entry, run
 
 
 def test_validate_shipped_catalog_is_clean():

@@ -176,12 +176,21 @@ def test_profiles_and_destinations():
         critical_links(net, destinations=["nowhere"])
 
 
-def test_unreachable_destination_has_no_rows():
-    net = make_net([(0, 1, 1.0), (2, 3, 1.0)], 4)
+def test_an_unreachable_pair_is_listed_and_the_reachable_one_still_ranked():
+    # gate 0 - 1 - Hà Nội 2; gate_cut 3 - 4 on an island of its own
+    net = make_net([(0, 1, 1.0), (1, 2, 1.0), (3, 4, 1.0)], 5,
+                   {GATE: 0, HN: 2, "gate_cut": 3})
     t = critical_links(net)
-    assert t.empty and list(t.columns) == COLUMNS
-    assert t.attrs["unreachable"] == [(GATE, HN)]
-    assert criticality_summary(t).empty
+    assert list(t.columns) == COLUMNS
+    assert t.attrs["unreachable"] == [("gate_cut", HN)]
+    assert set(t["gate_id"]) == {GATE} and links_of(t) == {"0-1", "1-2"}
+    assert t["disconnects"].all()
+    summary = criticality_summary(t)
+    assert len(summary) == 2 and set(summary["link_id"]) == {"0-1", "1-2"}
+    # nothing reachable at all: no row, but every pair listed
+    alone = critical_links(make_net([(0, 1, 1.0), (2, 3, 1.0)], 4))
+    assert alone.empty and list(alone.columns) == COLUMNS
+    assert alone.attrs["unreachable"] == [(GATE, HN)]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -335,10 +344,8 @@ def test_summary_counts_gates_and_delays():
 
 # -- the embedded 2025 network ---------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def table25():
-    from corridors.build.pipeline import build_network
-
-    r = build_network(2025)
+def table25(base_builds):
+    r = base_builds[2025]
     # Vietnam's network, as the run uses it: no detour through China or Laos
     net = AnalysisNetwork("2025", r.tables, r.catalog).domestic()
     return net, critical_links(net, top=None)

@@ -7,32 +7,31 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from corridors.network.crossings import route_border_summary
 from corridors.network.speeds import load_speed_table
 
 from corridors.analysis.international import international_od, route_international
-from corridors.app.cli import main
 from corridors.build.analysis_network import AnalysisNetwork
 from corridors.build.pipeline import build_networks
 from corridors.catalog.cross_border import load_cross_border
 from corridors.catalog.load import load_catalog
 from corridors.catalog.scenario import apply_scenario, read_scenario
 from corridors.core.diagnostics import InputError
+from tests.helpers import run
 
 
 @pytest.fixture(scope="module")
-def built():
+def built(base_builds):
     """The base networks of 2025 and 2030 (one master)."""
-    return build_networks([2025, 2030])
+    return base_builds
 
 
 def _net(built, year: int) -> AnalysisNetwork:
     return AnalysisNetwork(str(year), built[year].tables, built[year].catalog)
 
 
-def test_names_match_in_three_scripts():
-    cat = load_catalog()
+def test_names_match_in_three_scripts(shipped_catalog):
+    cat = shipped_catalog
     for name in ("Kunming", "kunming", "Côn Minh", "con minh", "昆明"):
         assert cat.find_place(name).id == "xb_kunming"
     assert cat.find_place("Nam Ninh").id == cat.find_place("南宁").id == "xb_nanning"
@@ -136,8 +135,8 @@ def test_bad_catalog_field_names_file_entry_field(catalog_copy: Path):
     assert ("cross_border.yaml", "xb_kunming", "name_local") in problems
 
 
-def test_shipped_catalog_every_foreign_link_sourced():
-    cat = load_catalog()
+def test_shipped_catalog_every_foreign_link_sourced(shipped_catalog):
+    cat = shipped_catalog
     cb = load_cross_border(cat)
     assert cb is not None and len(cb.places) == 17
     assert {lk["id"] for lk in cb.links if lk["mode"] == "rail"} == {
@@ -180,9 +179,9 @@ def test_domestic_routes_unchanged_by_foreign_links(built):
 
 
 @pytest.mark.parametrize("origin", ["Côn Minh", "Kunming", "昆明"])
-def test_route_command_in_three_scripts(origin: str):
-    res = CliRunner().invoke(main, ["route", origin, "Cảng Hải Phòng", "--profile", "freight",
-                                    "--year", "2030", "--format", "json"])
+def test_route_command_in_three_scripts(origin: str, reuse_base_builds):
+    res = run("route", origin, "Cảng Hải Phòng", "--profile", "freight", "--year", "2030",
+              "--format", "json")
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["from_id"] == "xb_kunming" and out["to_id"] == "seaport_hai_phong"
@@ -202,7 +201,7 @@ def test_validate_command_checks_the_cross_border_file(catalog_copy: Path, tmp_p
     for target in (catalog_copy, tmp_path / "my_cross_border.yaml"):
         if target.suffix:  # one edited file against the rest of the shipped catalog
             target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-        res = CliRunner().invoke(main, ["validate", str(target)])
+        res = run("validate", str(target))
         assert res.exit_code == 1, res.output
         assert "4 error(s)" in res.output
         name = target.name if target.suffix else "cross_border.yaml"
@@ -214,10 +213,10 @@ def test_validate_command_checks_the_cross_border_file(catalog_copy: Path, tmp_p
     # a file that is not YAML is one problem with its line, not a traceback
     broken = tmp_path / "cross_border.yaml"
     broken.write_text("places: [\n", encoding="utf-8")
-    res = CliRunner().invoke(main, ["validate", str(broken)])
+    res = run("validate", str(broken))
     assert res.exit_code == 1 and "cross_border.yaml" in res.output
     assert "Traceback" not in res.output
-    assert CliRunner().invoke(main, ["validate"]).exit_code == 0  # the shipped one is valid
+    assert run("validate").exit_code == 0  # the shipped one is valid
 
 
 def test_a_dropped_project_takes_its_crossing_with_it(tmp_path: Path):

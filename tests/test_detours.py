@@ -17,7 +17,6 @@ from shapely.geometry import LineString
 
 from corridors.build import detours
 from corridors.build.detours import great_circle_km, routing_checks
-from corridors.build.pipeline import build_network
 from corridors.build.quality import quality_markdown
 from corridors.catalog.model import Catalog, Place
 
@@ -111,7 +110,12 @@ def test_pair_forced_round_a_missing_junction_is_flagged():
 
 def test_joined_pair_is_not_flagged():
     roads = [*around(55.0), ("X", "B", 5.0, 60.0, {})]  # the junction is there
-    assert pairs(check([A, B, C], AROUND, roads)) == {}
+    res = check([A, B, C], AROUND, roads)
+    # all three pairs were routed (A-B now by X, 52 km), none is above the threshold
+    assert res["detours"]["pairs_checked"] == 3 and res["detours"]["unreachable"] == []
+    assert pairs(res) == {} and res["detours"]["unexplained"] == 0
+    # the same pair without the last 5 km of road is flagged (test above): the junction decides
+    assert frozenset({"A", "B"}) in pairs(check([A, B, C], AROUND, around(55.0)))
 
 
 def test_mountain_threshold():
@@ -199,8 +203,8 @@ def test_links_not_in_the_network_are_not_checked():
 
 # -- the embedded network --------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def embedded():
-    return build_network(2025)
+def embedded(base_builds):
+    return base_builds[2025]
 
 
 def test_embedded_report_has_both_sections(embedded):

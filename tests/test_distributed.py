@@ -6,20 +6,17 @@ import numpy as np
 import pytest
 
 from corridors.analysis.distributed import Batch, dask_client, run_batches
-from corridors.analysis.trajectories import year_range
-from corridors.analysis.uncertainty import attribution_sample, build_model, run_sample
-from corridors.analysis.variants import VariantEngine
-from corridors.build.pipeline import build_networks
+from corridors.analysis.uncertainty import attribution_sample, run_sample
 from corridors.catalog.scenario import BASE
-from corridors.catalog.uncertainty_params import load_uncertainty
 from corridors.jobs.uncertainty_run import simulate_all
+
+#: Every test here starts a LocalCluster of two worker processes.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def model():
-    b = build_networks([2030])[2030]
-    engine = VariantEngine.from_master(b.master, b.catalog)
-    return build_model(engine, b.master, b.catalog, load_uncertainty(), year_range((2025, 2030)))
+def model(uncertainty_model):
+    return uncertainty_model
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -20,15 +21,13 @@ import numpy as np
 import pyogrio
 import pytest
 import rasterio
-from click.testing import CliRunner
 from corridors.layers.rasters import NODATA
 from pyproj import CRS
 
-from corridors.analysis.results import compute_results
-from corridors.app.cli import main
 from corridors.outputs import export as export_mod
 from corridors.outputs.export import write_exports
 from corridors.outputs.gpkg_styles import STYLE_COLUMNS
+from tests.helpers import run
 
 QGIS_PYTHON = "/usr/bin/python3"
 CATEGORISED = {"nodes_2025", "nodes_2030", "edges_2025", "edges_2030", "projects",
@@ -112,33 +111,22 @@ os._exit(0)  # QGIS 3.22 may crash tearing down the project singleton
 
 
 @pytest.fixture(scope="module")
-def results():
-    return compute_results()
+def results(base_results):
+    return base_results
 
 
 @pytest.fixture(scope="module")
-def osm_results():
-    import pyrosm
-
-    return compute_results(osm=pyrosm.get_data("test_pbf"), allow_empty=True)
-
-
-@pytest.fixture(scope="module")
-def exported(results, tmp_path_factory):
-    """Export folders by CRS (written once for the module)."""
-    out = {}
-    for crs in ("EPSG:4326", "EPSG:3405"):
-        folder = tmp_path_factory.mktemp("gis") / crs.replace(":", "_")
-        write_exports(results, folder, crs=crs)
-        out[crs] = folder
-    return out
+def exported(full_run, results, tmp_path_factory):
+    """Export folders by CRS: the session's run wrote EPSG:4326 (``base/gis``); VN-2000 here."""
+    folder = tmp_path_factory.mktemp("gis") / "EPSG_3405"
+    write_exports(results, folder, crs="EPSG:3405")
+    return {"EPSG:4326": full_run.folder / "base" / "gis", "EPSG:3405": folder}
 
 
 @pytest.fixture(scope="module")
-def osm_exported(osm_results, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("gis_osm") / "out"
-    write_exports(osm_results, folder)
-    return folder
+def osm_exported(osm_run):
+    """The GIS exports of the session's run on pyrosm's test extract."""
+    return osm_run.folder / "base" / "gis"
 
 
 def _styles(gpkg: Path) -> dict[str, ET.Element]:
@@ -351,11 +339,12 @@ def test_unsupported_crs(results, tmp_path):
 # a network from a real OSM extract
 
 
-def test_osm_extract_exports(osm_results, osm_exported):
+def test_osm_extract_exports(osm_run, osm_exported):
     gpkg = osm_exported / "corridors.gpkg"
     layers = dict(pyogrio.list_layers(gpkg))
     assert set(layers) >= SPATIAL | TABLES
-    assert _count(gpkg, "edges_2030") == len(osm_results.builds[2030].tables.edges) > 0
+    edges = osm_run.results["base"].builds[2030].tables.edges
+    assert _count(gpkg, "edges_2030") == len(edges) > 0
     assert _count(gpkg, "gates") == 0 and layers["gates"] == "Point"
     assert _count(gpkg, "isochrones") == 0 and layers["isochrones"] == "Polygon"
     assert set(_styles(gpkg)) == SPATIAL | TABLES
@@ -390,13 +379,13 @@ def cli_results(results, monkeypatch):
 
 def test_cli_export_and_refusal(cli_results, tmp_path):
     out = tmp_path / "gis"
-    res = CliRunner().invoke(main, ["export", "--out", str(out)])
+    res = run("export", "--out", str(out))
     assert res.exit_code == 0, res.output
     assert cli_results[0][0] == (2025, 2030)
     assert {"corridors.gpkg", "corridors.qgz", "README.txt"} <= {p.name for p in
                                                                  out.iterdir()}
     before = _digest(out)
-    res = CliRunner().invoke(main, ["export", "--out", str(out)])
+    res = run("export", "--out", str(out))
     assert res.exit_code == 1
     assert "holds files" in res.output and "--force" in res.output
     assert _digest(out) == before and len(cli_results) == 1
@@ -404,7 +393,7 @@ def test_cli_export_and_refusal(cli_results, tmp_path):
 
 def test_cli_export_vn2000(cli_results, tmp_path):
     out = tmp_path / "gis"
-    res = CliRunner().invoke(main, ["export", "--crs", "vn2000", "--out", str(out)])
+    res = run("export", "--crs", "vn2000", "--out", str(out))
     assert res.exit_code == 0, res.output
     for layer, _ in pyogrio.list_layers(out / "corridors.gpkg"):
         info = pyogrio.read_info(out / "corridors.gpkg", layer=layer)
@@ -448,7 +437,10 @@ def qgis(tmp_path_factory):
     script = tmp / "check_project.py"
     script.write_text(QGIS_SCRIPT, encoding="utf-8")
 
-    def run(folder: Path) -> dict:
+    def open_project(source: Path) -> tuple[dict, Path]:
+        """Open a copy of an export folder (QGIS may write beside the files it opens)."""
+        folder = tmp_path_factory.mktemp("qgis-open") / source.name
+        shutil.copytree(source, folder)
         png = folder.parent / f"{folder.name}.png"
         proc = subprocess.run([QGIS_PYTHON, str(script), str(folder / "corridors.qgz"),
                                str(folder / "corridors.gpkg"), str(png)],
@@ -461,9 +453,9 @@ def qgis(tmp_path_factory):
                           "valid": sum(v["valid"] for v in layers), "groups": report["groups"],
                           "render": {k: v for k, v in report["render"].items()
                                      if k != "visible"}}, ensure_ascii=False))
-        return report
+        return report, folder
 
-    return run
+    return open_project
 
 
 def _check_layers(report: dict, folder: Path, crs: str) -> None:
@@ -495,10 +487,10 @@ def _check_layers(report: dict, folder: Path, crs: str) -> None:
     assert report["gpkg_renderers"] == {k: _renderer_type(v) for k, v in styles.items()}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:3405"])
 def test_qgis_opens_project(qgis, exported, results, crs):
-    folder = exported[crs]
-    report = qgis(folder)
+    report, folder = qgis(exported[crs])
     assert report["read"] and report["crs"] == crs
     assert report["qgis"].startswith("3.")
     _check_layers(report, folder, crs)
@@ -512,9 +504,10 @@ def test_qgis_opens_project(qgis, exported, results, crs):
     assert render["variance"] > 500 and render["non_white"] > 0.1, render
 
 
+@pytest.mark.slow
 def test_qgis_opens_osm_project(qgis, osm_exported):
-    report = qgis(osm_exported)
+    report, folder = qgis(osm_exported)
     assert report["read"] and report["crs"] == "EPSG:4326"
-    _check_layers(report, osm_exported, "EPSG:4326")
+    _check_layers(report, folder, "EPSG:4326")
     assert not [v for v in report["layers"].values() if v["kind"] == "raster"]
     assert report["render"]["variance"] > 50, report["render"]

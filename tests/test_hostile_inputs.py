@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
-import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from corridors.app.cli import main
 from corridors.build.pipeline import build_network
 from corridors.catalog.scenario import apply_scenario, read_scenario
 from corridors.core.diagnostics import InputError
+from tests.helpers import run
 
 TINY_OSM = """<?xml version="1.0" encoding="UTF-8"?>
 <osm version="0.6">
@@ -33,7 +31,7 @@ def _invoke(tmp_path: Path, monkeypatch, *args: str):
     """Run the command in tmp_path; return (result, the files it created)."""
     monkeypatch.chdir(tmp_path)
     before = _files(tmp_path)
-    res = CliRunner().invoke(main, list(args))
+    res = run(*args)
     return res, _files(tmp_path) - before
 
 
@@ -98,7 +96,18 @@ def test_known_speeds_ids_are_accepted(tmp_path):
     path = _scenario(tmp_path, "name: ok\nspeeds:\n  class: {standard: 120}\n"
                      "  project: {a3_3_01: 120}\n"
                      "  source: {'catalog:a3_3_01': 110, 'osm:way/1': 30, 'giaothong:7': 40}\n")
-    apply_scenario(read_scenario(path))
+    scenario = read_scenario(path)
+    # every key kept as written, for the builder's speed overrides
+    assert scenario.speeds == {"class": {"standard": 120}, "project": {"a3_3_01": 120},
+                               "source": {"catalog:a3_3_01": 110, "osm:way/1": 30,
+                                          "giaothong:7": 40}}
+    assert "a3_3_01" in apply_scenario(scenario).projects
+    # the same file with one unknown project is refused, naming it: the check is not a no-op
+    _scenario(tmp_path, path.read_text(encoding="utf-8").replace("{a3_3_01: 120}",
+                                                                 "{a3_3_99: 120}"))
+    with pytest.raises(InputError) as err:
+        apply_scenario(read_scenario(path))
+    assert [(p.entry, p.field) for p in err.value.problems] == [("a3_3_99", "speeds.project")]
 
 
 def test_dropping_a_project_drops_its_dependants_with_a_warning(tmp_path, caplog):
@@ -164,33 +173,7 @@ def test_osm_node_with_bad_coordinates_is_named(tmp_path, monkeypatch, lat, lon,
     _assert_refused(res, created, "bad.osm", "node 2", field)
 
 
-# -- 5. no user string raw in any output ---------------------------------------------------------
-def _texts(folder: Path):
-    """Yield (path, text) of every HTML, JSON, Markdown and QGIS project file written."""
-    for p in sorted(folder.rglob("*")):
-        if p.suffix in (".html", ".json", ".md", ".qgs"):
-            yield p, p.read_text(encoding="utf-8", errors="replace")
-        elif p.suffix == ".qgz":
-            with zipfile.ZipFile(p) as z:
-                for n in z.namelist():
-                    if n.endswith(".qgs"):
-                        yield p / n, z.read(n).decode("utf-8", errors="replace")
-
-
-def test_script_in_description_is_escaped_everywhere(tmp_path, monkeypatch):
-    path = _scenario(tmp_path, 'name: xss\ndescription: "<script>alert(1)</script> & <b>x</b>"\n')
-    res, _ = _invoke(tmp_path, monkeypatch, "-q", "run", "--scenario", str(path), "--out", "out")
-    assert res.exit_code == 0, res.output
-    seen, raw = [], []
-    for p, text in _texts(tmp_path / "out"):
-        seen.append(p.name)
-        # run.json (corridors/jobs/run.py) holds the description as JSON data, not markup
-        if "<script>alert(1)" in text and p.name != "run.json":
-            raw.append(str(p.relative_to(tmp_path)))
-    assert not raw, raw
-    assert {"index.html", "report.html", "plan.html", "gate.html"} <= set(seen)
-    report = (tmp_path / "out" / "xss" / "report.html").read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in report
+# -- 5. no user string raw in any output: tests/test_run.py (the session's run) ----------
 
 
 # -- 6. a table of broken inputs -----------------------------------------------------------------
@@ -215,7 +198,7 @@ BROKEN = {
 
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
-def test_broken_inputs_give_one_line(tmp_path, monkeypatch, case):
+def test_broken_inputs_give_one_line(tmp_path, monkeypatch, case, reuse_base_builds):
     args, code, needle = BROKEN[case]
     _scenario(tmp_path, "name: x\ndescription: [unclosed\n", "bad.yaml")
     _scenario(tmp_path, "name: x\nprojects:\n  delay: {a3_9_99: 2031}\n", "delay.yaml")

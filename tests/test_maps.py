@@ -21,16 +21,15 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from corridors.layers import read_layer
-from corridors.maps import MAP_KINDS, build_map, write_maps, write_static_maps
+from corridors.maps import MAP_KINDS, build_map, write_maps
 from corridors.maps.assets import external_references
 from corridors.maps.corridor import select_corridor
 from corridors.maps.gate import select_gate
 from corridors.maps.scenario import select_years
 from corridors.network.crossings import added_edges, foreign_edges
 
-from corridors.analysis.results import compute_results
+from tests.helpers import run
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -83,15 +82,16 @@ COUNT_JS = """
 
 # -- the run and the files -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def results():
-    return compute_results()
+def results(base_results):
+    return base_results
 
 
 @pytest.fixture(scope="module")
-def written(results, tmp_path_factory) -> dict[str, Path]:
-    out = tmp_path_factory.mktemp("maps")
-    paths = write_maps(results, out) + write_static_maps(results, out)
-    return {p.name: p for p in paths}
+def written(full_run) -> dict[str, Path]:
+    """The maps of the session's run: ``write_maps`` (every kind, offline) and
+    ``write_static_maps`` of the base results, in ``base/maps``."""
+    return {p.name: p for p in (full_run.folder / "base" / "maps").iterdir()
+            if p.suffix in (".html", ".png")}
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +240,7 @@ def plan_expected(results) -> dict[str, int]:
 
 
 # -- the browser tests ---------------------------------------------------------------------------
+@pytest.mark.slow
 def test_plan_map_in_browser(results, written, browser, tmp_path):
     opened = Opened(browser, written["plan.html"])
     try:
@@ -273,6 +274,7 @@ def test_plan_map_in_browser(results, written, browser, tmp_path):
         opened.close()
 
 
+@pytest.mark.slow
 def test_scenario_map_in_browser(results, written, browser, tmp_path):
     opened = Opened(browser, written["scenario.html"])
     try:
@@ -304,6 +306,7 @@ def test_scenario_map_in_browser(results, written, browser, tmp_path):
         opened.close()
 
 
+@pytest.mark.slow
 def test_gate_map_in_browser(results, written, browser, tmp_path):
     iso = results.isochrones
     la, lb = results.labels
@@ -339,6 +342,7 @@ def test_gate_map_in_browser(results, written, browser, tmp_path):
         opened.close()
 
 
+@pytest.mark.slow
 def test_corridor_map_in_browser(results, written, browser, tmp_path):
     routes = results.analyses.tables["corridor_routes"]
     opened = Opened(browser, written["corridor.html"])
@@ -371,6 +375,7 @@ def test_corridor_map_in_browser(results, written, browser, tmp_path):
         opened.close()
 
 
+@pytest.mark.slow
 def test_international_map_in_browser(results, written, browser, tmp_path):
     from corridors.maps.international import drawn_routes
 
@@ -421,6 +426,7 @@ def _without_mode(results, mode: str):
     return dataclasses.replace(results, builds=builds)
 
 
+@pytest.mark.slow
 def test_empty_layers_still_make_valid_maps(results, browser, tmp_path):
     """No air project and no air route: the layer stays in the control and the map says so."""
     empty = _without_mode(results, "air")
@@ -532,18 +538,16 @@ def test_unknown_gate_corridor_year_list_the_valid_names(results, tmp_path):
 def test_cli_writes_five_maps_and_two_pngs(results, tmp_path, monkeypatch):
     """``corridors map --out DIR`` on the embedded default (the run is reused, not recomputed)."""
     import corridors.analysis.results
-    from corridors.app.cli import main
 
     monkeypatch.setattr(corridors.analysis.results, "compute_results", lambda *a, **k: results)
     out = tmp_path / "maps"
-    res = CliRunner().invoke(main, ["map", "--out", str(out)])
+    res = run("map", "--out", str(out))
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in out.iterdir())
     # the maps and the manifest of what the tool wrote there (the output contract)
     assert names == [".corridors-manifest.json", "change.png", "corridor.html", "gate.html",
                      "international.html", "plan.html", "plan.png", "scenario.html"]
-    again = CliRunner().invoke(main, ["map", "plan", "--out", str(out), "--no-static"])
+    again = run("map", "plan", "--out", str(out), "--no-static")
     assert again.exit_code == 1 and "exists: pass --force" in again.output
-    forced = CliRunner().invoke(main, ["map", "plan", "--out", str(out), "--force",
-                                       "--no-static"])
+    forced = run("map", "plan", "--out", str(out), "--force", "--no-static")
     assert forced.exit_code == 0, forced.output

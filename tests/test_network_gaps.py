@@ -14,7 +14,6 @@ from corridors.network.routing import Router
 from pyproj import Geod
 
 from corridors.build.analysis_network import AnalysisNetwork
-from corridors.build.pipeline import build_network
 
 #: Tolerance on a published road distance, as in ``corridors check-times``.
 TOLERANCE = 0.15
@@ -23,8 +22,8 @@ _GEOD = Geod(ellps="WGS84")
 
 
 @pytest.fixture(scope="module")
-def net() -> AnalysisNetwork:
-    built = build_network(2025)
+def net(base_builds) -> AnalysisNetwork:
+    built = base_builds[2025]
     return AnalysisNetwork("2025", built.tables, built.catalog)
 
 

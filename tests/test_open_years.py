@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from corridors.build.pipeline import build_network, build_networks
-from corridors.catalog.load import load_catalog
+from corridors.build.pipeline import build_network
 from corridors.catalog.model import apply_reading
 from corridors.catalog.scenario import read_scenario
 from corridors.catalog.timing import EVIDENCE_YEAR, next_plan_horizon, reading_open_year
 from corridors.core.diagnostics import InputError
+from tests.helpers import run
 
 
 @pytest.mark.parametrize(("year", "plan", "basis", "reading", "expected"), [
@@ -41,8 +41,8 @@ def test_next_plan_horizon():
     assert next_plan_horizon(2030) == 2035
 
 
-def test_evidence_reading_opens_nothing_in_the_past_without_a_dated_fact():
-    cat = apply_reading(load_catalog(), "evidence")
+def test_evidence_reading_opens_nothing_in_the_past_without_a_dated_fact(shipped_catalog):
+    cat = apply_reading(shipped_catalog, "evidence")
     for p in [*cat.projects.values(), *cat.links.values()]:
         if p.open_year <= EVIDENCE_YEAR:
             assert p.open_year_basis == "fact", (p.id, p.open_year, p.open_year_basis)
@@ -56,8 +56,8 @@ def test_evidence_reading_opens_nothing_in_the_past_without_a_dated_fact():
     assert cat.projects["a3_1_09"].open_year == 2026
 
 
-def test_plan_reading_takes_the_plan_years():
-    cat = apply_reading(load_catalog(), "plan")
+def test_plan_reading_takes_the_plan_years(shipped_catalog):
+    cat = apply_reading(shipped_catalog, "plan")
     assert cat.projects["a3_1_04"].open_year == 2023
     assert cat.projects["a3_1_12"].open_year == 2023  # opened 2023 (planned for 2029)
     assert cat.projects["a3_1_01"].open_year == 2025  # target 2026, the plan said 2025
@@ -69,8 +69,8 @@ def _edges(result, pid):
     return e[e["project"] == pid]
 
 
-def test_network_of_2025_follows_the_reading(tmp_path):
-    base = build_networks([2025, 2030])
+def test_network_of_2025_follows_the_reading(tmp_path, base_builds):
+    base = base_builds
     assert _edges(base[2025], "a3_1_04").empty
     assert not _edges(base[2030], "a3_1_04").empty
     assert not _edges(base[2025], "a3_1_10").empty
@@ -93,15 +93,11 @@ def test_scenario_reading_must_be_known(tmp_path):
 def test_projects_command_shows_the_reading():
     import json
 
-    from click.testing import CliRunner
 
-    from corridors.app.cli import main
-
-    res = CliRunner().invoke(main, ["projects", "--open-by", "2025", "--format", "json"])
+    res = run("projects", "--open-by", "2025", "--format", "json")
     assert res.exit_code == 0, res.output
     ids = {p["id"] for p in json.loads(res.output)}
     assert "a3_1_10" in ids and "a3_1_04" not in ids
-    res = CliRunner().invoke(main, ["projects", "--open-by", "2025", "--open-years", "plan",
-                                    "--format", "json"])
+    res = run("projects", "--open-by", "2025", "--open-years", "plan", "--format", "json")
     rows = {p["id"]: p for p in json.loads(res.output)}
     assert rows["a3_1_04"]["open_year"] == 2023 and rows["a3_1_04"]["catalog_open_year"] == 2023

@@ -16,10 +16,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 
 import corridors.jobs.run as run_mod
-from corridors.app.cli import main
 from corridors.catalog.scenario import Scenario
 from corridors.core.outputs import (
     INCOMPLETE_NAME,
@@ -268,21 +266,3 @@ def test_an_interrupted_multi_scenario_run_is_marked_incomplete(tmp_path, fake_r
     run_all(tmp_path, scenarios=[late], force=True)
     assert not (tmp_path / INCOMPLETE_NAME).exists()
     assert "incomplete" not in (tmp_path / "index.html").read_text()
-
-
-# ---------------------------------------------------------------------------------------------
-# the real command, once
-
-
-def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
-    out = tmp_path / "out"
-    res = CliRunner().invoke(main, ["--quiet", "run", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
-    assert read_manifest(out / "base") >= {"report.html", "run.json", "tables/gate_access.csv"}
-    assert not (out / INCOMPLETE_NAME).exists() and not (out / LOCK_NAME).exists()
-    res = CliRunner().invoke(main, ["run", "--out", str(out)])
-    assert res.exit_code == 1
-    assert res.output.strip().count("\n") == 0 and "--force" in res.output
-    assert "Traceback" not in res.output
-    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before

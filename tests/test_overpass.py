@@ -11,7 +11,6 @@ import osmnx as ox
 import pyrosm
 import pytest
 import requests
-from click.testing import CliRunner
 from corridors.layers.osm import OsmReadError, download_osm, read_osm
 from corridors.layers.osm_selection import (
     RAILWAY_TYPES,
@@ -24,8 +23,8 @@ from osmnx import _overpass
 from osmnx._errors import ResponseStatusCodeError
 from shapely.geometry import box
 
-from corridors.app.cli import main
 from corridors.build.pipeline import load_backbone
+from tests.helpers import run
 
 TEST_PBF = Path(pyrosm.__file__).parent / "data" / "test.osm.pbf"
 #: Header extent of test.osm.pbf (west, south, east, north), rounded inwards a little.
@@ -160,9 +159,6 @@ def own_cache(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("CORRIDORS_CACHE_DIR", str(folder))
     return folder
 
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from corridors.network.schema import ROUTING_PROFILES
 from pyproj import Transformer
 from shapely.geometry import LineString, Point
 
-from corridors.build.pipeline import build_network
 from corridors.core.constants import METRIC_CRS
 
 TO_LONLAT = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
@@ -120,13 +119,13 @@ def check_against_networkx(nodes, edges, sources, targets, profile="car"):
 
 # -- agreement with networkx -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def net25():
-    return build_network(2025).tables
+def net25(base_builds):
+    return base_builds[2025].tables
 
 
 @pytest.fixture(scope="module")
-def net30():
-    return build_network(2030).tables
+def net30(base_builds):
+    return base_builds[2030].tables
 
 
 @pytest.mark.parametrize(("year", "profile"), [(2025, "car"), (2025, "passenger"),

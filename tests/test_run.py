@@ -1,30 +1,30 @@
-"""The main job end to end: every promised output, consistent with each other; user mistakes."""
+"""The main job end to end: every promised output, consistent with each other; user mistakes.
+
+Most tests read the session's run (``full_run`` in tests/conftest.py: ``corridors run
+--each-year --scenario late-sgr.yaml``); every test that needs a whole run lives in this module,
+test_export.py or test_maps.py, which pytest-xdist keeps on one worker.
+"""
 
 from __future__ import annotations
 
 import json
+import zipfile
 from io import StringIO
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
-from corridors.app.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from corridors.core.outputs import INCOMPLETE_NAME, LOCK_NAME, read_manifest
+from tests.helpers import run
 
 
-@pytest.fixture(scope="module")
-def out(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("run") / "corridors-out"
-    scenario = folder.parent / "late.yaml"
-    scenario.write_text("name: late-sgr\ndescription: the standard-gauge railway opens in 2033\n"
-                        "projects:\n  delay: {a3_3_01: 2033}\n", encoding="utf-8")
-    res = run("--quiet", "run", "--out", folder, "--scenario", scenario)
-    assert res.exit_code == 0, res.output
-    return folder
+@pytest.fixture
+def out(full_run):
+    """The folder of the session's run: base and late-sgr (a3_3_01 delayed to 2033, described
+    with markup)."""
+    return full_run.folder
 
 
 @pytest.mark.parametrize("scenario", ["base", "late-sgr"])
@@ -49,7 +49,7 @@ def test_every_promised_output_exists(out, scenario):
 
 def test_report_numbers_equal_the_tables(out):
     html = (out / "base" / "report.html").read_text(encoding="utf-8")
-    shown = pd.read_html(StringIO(html))[0]  # the gates table comes first
+    shown = next(t for t in pd.read_html(StringIO(html)) if "time_h_to_ha_noi (2025)" in t)
     access = pd.read_csv(out / "base" / "tables" / "gate_access.csv", dtype={"scenario": str})
     car = access[access["profile"] == "car"]
     for year in ("2025", "2030"):
@@ -93,14 +93,64 @@ def test_scenario_changes_the_result(out):
     assert sgr_km("base") - sgr_km("late-sgr") == pytest.approx(390.9, abs=0.5)
 
 
-def test_a_run_never_silently_overwrites(out):
-    before = (out / "base" / "report.html").stat().st_mtime_ns
+def test_each_year_puts_the_chart_in_the_report(out):
+    """--each-year: the trajectories of every year, whose ends are the run's two years."""
+    html = (out / "base" / "report.html").read_text(encoding="utf-8")
+    assert "Year by year, 2025–2030" in html and "When each gate gets its gain" in html
+    assert 'alt="time to Hà Nội per gate by year" src="data:image/png;base64,' in html
+    traj = pd.read_csv(out / "base" / "tables" / "trajectory_gates.csv")
+    access = pd.read_csv(out / "base" / "tables" / "gate_access.csv", dtype={"scenario": str})
+    car = access[access["profile"] == "car"]
+    for year in (2025, 2030):
+        a = car[car["scenario"] == str(year)].set_index("id")["time_h_to_ha_noi"]
+        t = traj[traj["year"] == year].set_index("id")["time_h_to_ha_noi"]
+        assert len(t) == 30
+        np.testing.assert_allclose(t.loc[a.index], a, atol=1e-9)
+    assert (out / "base" / "tables" / "trajectory_gains.parquet").exists()
+
+
+def test_a_second_run_into_the_same_folder_is_refused(out):
+    """The output contract (issue 10): a finished run is never overwritten without --force."""
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert read_manifest(out / "base") >= {"report.html", "run.json", "tables/gate_access.csv"}
+    assert not (out / INCOMPLETE_NAME).exists() and not (out / LOCK_NAME).exists()
     res = run("run", "--out", out)
-    assert res.exit_code == 1 and "--force" in res.output
-    assert (out / "base" / "report.html").stat().st_mtime_ns == before
+    assert res.exit_code == 1
+    assert res.output.strip().count("\n") == 0 and "--force" in res.output
+    assert "Traceback" not in res.output
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
-def test_user_mistakes_give_clear_errors_without_tracebacks(tmp_path):
+def _texts(folder: Path):
+    """Yield (path, text) of every HTML, JSON, Markdown and QGIS project file written."""
+    for p in sorted(folder.rglob("*")):
+        if p.suffix in (".html", ".json", ".md", ".qgs"):
+            yield p, p.read_text(encoding="utf-8", errors="replace")
+        elif p.suffix == ".qgz":
+            with zipfile.ZipFile(p) as z:
+                for n in z.namelist():
+                    if n.endswith(".qgs"):
+                        yield p / n, z.read(n).decode("utf-8", errors="replace")
+
+
+def test_script_in_description_is_escaped_everywhere(out):
+    """Issue 10: no user string raw in any output. The late-sgr scenario is described as
+    ``<script>alert(1)</script> & <b>x</b>``."""
+    seen, raw = [], []
+    for p, text in _texts(out):
+        seen.append(p.name)
+        # run.json (corridors/app/run.py) holds the description as JSON data, not markup
+        if "<script>alert(1)" in text and p.name != "run.json":
+            raw.append(str(p.relative_to(out)))
+    assert not raw, raw
+    assert {"index.html", "report.html", "plan.html", "gate.html"} <= set(seen)
+    manifest = json.loads((out / "late-sgr" / "run.json").read_text(encoding="utf-8"))
+    assert "<script>alert(1)</script>" in manifest["provenance"]["scenario_description"]
+    report = (out / "late-sgr" / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;x&lt;/b&gt;" in report
+
+
+def test_user_mistakes_give_clear_errors_without_tracebacks(tmp_path, reuse_base_builds):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nprojects:\n  delay: {nope: 2031}\n", encoding="utf-8")
     cases = [
@@ -128,14 +178,8 @@ def test_help_everywhere_has_examples():
         assert res.exit_code == 0 and "Examples:" in res.output, cmd
 
 
-def test_run_on_a_real_osm_extract(tmp_path):
-    import pyrosm
-
-    out = tmp_path / "osm-run"
-    res = run("--quiet", "run", "--osm", pyrosm.get_data("test_pbf"), "--out", out,
-              "--allow-empty")
-    assert res.exit_code == 0, res.output
-    base = out / "base"
+def test_run_on_a_real_osm_extract(osm_run):
+    base = osm_run.folder / "base"
     for rel in ("report.html", "maps/plan.html", "gis/corridors.qgz", "tables/gate_access.csv",
                 "networks/network_2030.gpkg"):
         assert (base / rel).exists(), rel

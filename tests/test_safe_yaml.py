@@ -8,10 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from corridors.network.speeds import SpeedTableError, default_speeds_path, load_speed_table
 
-from corridors.app.cli import main
 from corridors.catalog.model import CATALOG_FILES, default_catalog_dir, read_raw
 from corridors.catalog.route_lengths import route_lengths_path
 from corridors.catalog.scenario import read_scenario
@@ -23,6 +21,7 @@ from corridors.core.safe_yaml import (
     YamlInputError,
     load_yaml,
 )
+from tests.helpers import run
 
 
 def _bomb(levels: int = 9) -> str:
@@ -130,8 +129,7 @@ def test_run_refuses_with_one_line_and_writes_nothing(tmp_path, case):
     text, expected = SCENARIOS[case]
     path = _write(tmp_path, text)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["run", "--scenario", str(path), "--out", str(out)],
-                                catch_exceptions=False)
+    result = run("run", "--scenario", str(path), "--out", str(out), catch_exceptions=False)
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: bad.yaml: ")
@@ -166,7 +164,7 @@ def test_catalog_problem_is_collected(tmp_path, case):
 def test_validate_refuses_with_one_problem_line(tmp_path, case):
     name, text = CATALOGS[case]
     path = _write(tmp_path, text, name)
-    result = CliRunner().invoke(main, ["validate", str(path)], catch_exceptions=False)
+    result = run("validate", str(path), catch_exceptions=False)
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     errors = [line for line in result.output.splitlines() if ": error: " in line]

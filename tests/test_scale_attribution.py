@@ -17,13 +17,11 @@ from corridors.network.build import tables_for_projects
 from corridors.analysis.attribution import _saving, _Variants, attribute_projects, variant_metrics
 from corridors.analysis.population import population_grid
 from corridors.build.analysis_network import AnalysisNetwork
-from corridors.build.pipeline import build_networks
 
 
 @pytest.fixture(scope="module")
-def default():
-    builds = build_networks([2025, 2030])
-    b = builds[2030]
+def default(base_builds):
+    b = base_builds[2030]
     grid = population_grid(AnalysisNetwork("2030", b.tables, b.catalog))
     return b, grid
 

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from click.testing import CliRunner
 from corridors.network.graph import to_graph
 
-from corridors.app.cli import main
-from corridors.build.pipeline import build_network
+from tests.helpers import run
 
 
 def _row_by_row(nodes, edges):
@@ -23,8 +21,8 @@ def _row_by_row(nodes, edges):
     return module._graph_row_by_row(nodes, edges)
 
 
-def test_bulk_graph_equals_the_row_by_row_one():
-    t = build_network(2030).tables
+def test_bulk_graph_equals_the_row_by_row_one(base_builds):
+    t = base_builds[2030].tables
     got, want = to_graph(t.nodes, t.edges), _row_by_row(t.nodes, t.edges)
     assert list(got.nodes(data=True)) == list(want.nodes(data=True))
     a, b = list(got.edges(keys=True, data=True)), list(want.edges(keys=True, data=True))
@@ -39,13 +37,12 @@ def test_bulk_graph_equals_the_row_by_row_one():
     assert max(k for _, _, k in got.edges(keys=True)) >= 1
 
 
-def test_graphml_only_with_the_flag(tmp_path):
-    res = CliRunner().invoke(main, ["build", "--year", "2025", "--out", str(tmp_path)])
+def test_graphml_only_with_the_flag(tmp_path, reuse_base_builds):
+    res = run("build", "--year", "2025", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     assert (tmp_path / "network_2025.gpkg").exists()
     assert not (tmp_path / "network_2025.graphml").exists()
-    res = CliRunner().invoke(main, ["build", "--year", "2025", "--out", str(tmp_path),
-                                    "--force", "--graphml"])
+    res = run("build", "--year", "2025", "--out", str(tmp_path), "--force", "--graphml")
     assert res.exit_code == 0, res.output
     G = nx.read_graphml(tmp_path / "network_2025.graphml")
     assert G.number_of_edges() > 1000

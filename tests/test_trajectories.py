@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 from corridors.analysis.trajectories import first_gain_years, trajectories, year_range
-from corridors.analysis.variants import VariantEngine
-from corridors.app.cli import main
-from corridors.build.pipeline import build_networks
 
 
 @pytest.fixture(scope="module")
-def traj():
-    b = build_networks([2030])[2030]
-    return trajectories(VariantEngine.from_master(b.master, b.catalog), b.catalog,
-                        year_range((2025, 2030)), threshold_h=0.25)
+def traj(base_builds, variant_engine):
+    return trajectories(variant_engine, base_builds[2030].catalog, year_range((2025, 2030)),
+                        threshold_h=0.25)
 
 
 def test_every_year_of_every_gate(traj):
@@ -49,21 +43,3 @@ def test_first_gain_years_rules():
     got = first_gain_years(t, [2025, 2026, 2027], 0.25)
     # gain reached exactly at the threshold; connected counts; absent at first: never
     assert got[0] == 2027 and got[1] == 2027 and np.isnan(got[2]) and np.isnan(got[3])
-
-
-def test_run_each_year_puts_the_chart_in_the_report(tmp_path):
-    out = tmp_path / "o"
-    res = CliRunner().invoke(main, ["--quiet", "run", "--each-year", "--out", str(out)])
-    assert res.exit_code == 0, res.output
-    html = (out / "base" / "report.html").read_text(encoding="utf-8")
-    assert "Year by year, 2025–2030" in html and "When each gate gets its gain" in html
-    assert 'alt="time to Hà Nội per gate by year" src="data:image/png;base64,' in html
-    traj = pd.read_csv(out / "base" / "tables" / "trajectory_gates.csv")
-    access = pd.read_csv(out / "base" / "tables" / "gate_access.csv", dtype={"scenario": str})
-    car = access[access["profile"] == "car"]
-    for year in (2025, 2030):  # the trajectory's ends are the run's two years
-        a = car[car["scenario"] == str(year)].set_index("id")["time_h_to_ha_noi"]
-        t = traj[traj["year"] == year].set_index("id")["time_h_to_ha_noi"]
-        assert len(t) == 30
-        np.testing.assert_allclose(t.loc[a.index], a, atol=1e-9)
-    assert (out / "base" / "tables" / "trajectory_gains.parquet").exists()

@@ -5,32 +5,26 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from corridors.analysis.trajectories import year_range
 from corridors.analysis.uncertainty import (
     attribution_sample,
-    build_model,
     draw_open_years,
     draw_times,
     run_sample,
     summarise,
 )
-from corridors.analysis.variants import VariantEngine
-from corridors.build.pipeline import build_networks
 from corridors.catalog.scenario import read_scenario
 from corridors.catalog.uncertainty_params import load_uncertainty, with_overrides
 from corridors.core.diagnostics import InputError
 
 
 @pytest.fixture(scope="module")
-def built():
-    b = build_networks([2030])[2030]
-    return b, VariantEngine.from_master(b.master, b.catalog)
+def built(base_builds, variant_engine):
+    return base_builds[2030], variant_engine
 
 
 @pytest.fixture(scope="module")
-def model(built):
-    b, engine = built
-    return build_model(engine, b.master, b.catalog, load_uncertainty(), year_range((2025, 2030)))
+def model(uncertainty_model):
+    return uncertainty_model
 
 
 def test_shipped_parameters_have_provenance():

@@ -6,14 +6,9 @@ import json
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from corridors.layers.datadir import data_dir
 
-from corridors.app.cli import main
-
-
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+from tests.helpers import run
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +62,7 @@ def test_never_overwritten_without_force(out):
     assert res.exit_code == 1 and "already exists" in res.output
 
 
+@pytest.mark.slow
 def test_same_seed_same_tables_on_a_two_process_cluster(out, tmp_path):
     res = run("--quiet", "uncertainty", "--samples", 20, "--seed", 3, "--workers", 2,
               "--attribution-samples", 4, "--out", tmp_path / "d")

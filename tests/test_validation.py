@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from corridors.catalog.validation import validate
-from tests.conftest import append_entry, edit_entry
+from tests.helpers import append_entry, edit_entry
 
 
 def _errors(folder):

@@ -7,19 +7,18 @@ import pytest
 from corridors.network.build import tables_for_projects
 
 from corridors.analysis.attribution import variant_metrics
-from corridors.analysis.variants import VariantEngine, od_saving
+from corridors.analysis.variants import od_saving
 from corridors.build.analysis_network import AnalysisNetwork
-from corridors.build.pipeline import build_networks
 
 
 @pytest.fixture(scope="module")
-def builds():
-    return build_networks([2025, 2030])
+def builds(base_builds):
+    return base_builds
 
 
 @pytest.fixture(scope="module")
-def engine(builds):
-    return VariantEngine.from_master(builds[2030].master, builds[2030].catalog)
+def engine(variant_engine):
+    return variant_engine
 
 
 @pytest.mark.parametrize("year", [2025, 2027, 2030])
