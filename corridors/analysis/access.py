@@ -49,14 +49,15 @@ class _FromSources:
 
     def __init__(self, router, sources: np.ndarray):
         self.router = router
-        self.time_h, pred = router.search(sources)
-        self.km = router.along(pred, "length")
-        self.km[~np.isfinite(self.time_h)] = np.inf
+        self.time_h, self.pred = router.search(sources)
 
     def matrix(self, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Return travel times (h) and lengths (km) from the sources to ``targets``."""
         t = self.router.indices(targets)
-        return self.time_h[:, t], self.km[:, t]
+        time_h = self.time_h[:, t]
+        km = self.router.along_to(self.pred, t, "length")  # the km of these paths only
+        km[~np.isfinite(time_h)] = np.inf
+        return time_h, km
 
 
 def _nearest(router, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarray, ...]:
