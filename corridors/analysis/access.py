@@ -179,7 +179,7 @@ def gate_matrix(net: AnalysisNetwork, profile: str = "car") -> pd.DataFrame:
     items = origins(net)
     nodes = net.place_nodes
     src = np.array([nodes[g.id] for _, g in items], dtype=np.int64)
-    t, km = router.matrix(src, src)
+    t, km = _FromSources(router, src).matrix(src, list(src))  # as router.matrix(src, src)
     ids = [item.id for item, _ in items]
     i, j = np.meshgrid(range(len(ids)), range(len(ids)), indexing="ij")
     keep = (i != j).ravel()
