@@ -175,6 +175,8 @@ class Router:
         pred = np.atleast_2d(pred)
         targets = np.asarray(targets, dtype=np.int64)
         n_rows = pred.shape[0]
+        if n_rows == 0 or len(targets) == 0:
+            return np.zeros((n_rows, len(targets)))
         rows = np.arange(n_rows)[:, None]
         # the nodes on the paths to the targets, in any row: walked up together
         on_path = np.zeros(pred.shape[1], dtype=bool)
