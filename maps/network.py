@@ -18,6 +18,7 @@ GeoPackage of the network holds every link.
 
 from __future__ import annotations
 
+import weakref
 from html import escape
 
 import folium
@@ -65,6 +66,29 @@ def _tip(row) -> str:
 def domestic(edges):
     """Return the edges of the network in Vietnam (without what lies across the border)."""
     return edges[~added_edges(edges).to_numpy()]
+
+
+#: The links of the last edge tables drawn (the maps of one run draw each year several times).
+_LINKS: dict[int, tuple[weakref.ref, gpd.GeoDataFrame, dict]] = {}
+
+
+def _cached(edges) -> tuple[gpd.GeoDataFrame, dict]:
+    """Return the domestic links of an edge table (one row per link) and a cache beside them.
+
+    Computed once per table while it lives (the last two tables are kept), not once per map.
+    """
+    hit = _LINKS.get(id(edges))
+    if hit is None or hit[0]() is not edges:
+        if len(_LINKS) >= 2:
+            _LINKS.pop(next(iter(_LINKS)))
+        hit = (weakref.ref(edges), undirected_edges(domestic(edges)), {})
+        _LINKS[id(edges)] = hit
+    return hit[1], hit[2]
+
+
+def domestic_links(edges):
+    """Return the links of the network in Vietnam, one row per link (cached per edge table)."""
+    return _cached(edges)[0]
 
 
 def foreign(edges):
@@ -176,7 +200,7 @@ def add_network(page: Page, m: folium.Map, edges, year, *, only: tuple[str, ...]
     dict
         Layer name to the number of links drawn.
     """
-    links = undirected_edges(domestic(edges))
+    links, cache = _cached(edges)
     links = links.rename(columns={"class": "cls"})
     region = region_scale(links)
     if region:
@@ -192,7 +216,9 @@ def add_network(page: Page, m: folium.Map, edges, year, *, only: tuple[str, ...]
             drawn_rows = part[~trunk & (part["cls"].eq("connector")
                                         | part["source"].astype(str).str.startswith("catalog"))
                               .to_numpy()]
-            feats = (features(stretches(part[trunk]), lambda r: {"tip": _region_tip(r)},
+            if ("stretches", label) not in cache:
+                cache[("stretches", label)] = stretches(part[trunk])
+            feats = (features(cache[("stretches", label)], lambda r: {"tip": _region_tip(r)},
                               decimals=REGION_DECIMALS)
                      + features(drawn_rows, lambda r: {"tip": _tip(r)}, TOLERANCE))
         else:

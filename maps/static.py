@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import geopandas as gpd
 import numpy as np
 from corridors.layers import read_layer
-from corridors.maps.geo import undirected_edges
+from corridors.maps.network import domestic_links
 from corridors.maps.plan import mapped_projects, project_modes, unmapped_projects
 from corridors.maps.style import (
     MODE_COLOURS,
@@ -26,7 +26,6 @@ from corridors.maps.style import (
     STATUS_LABELS,
     saving_bins_labels,
 )
-from corridors.network.crossings import added_edges
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.figure import Figure
@@ -108,7 +107,7 @@ def _base(ax, extent_from) -> None:
 
 
 def _network(ax, edges, classes=None, alpha: float = 1.0) -> list:
-    links = undirected_edges(edges[~added_edges(edges).to_numpy()]).to_crs(CRS)  # Vietnam's
+    links = domestic_links(edges).to_crs(CRS)  # Vietnam's
     handles = []
     for mode, cls, label, _shown, colour, weight, dash in NETWORK_LAYERS:
         if classes and label not in classes:

@@ -166,6 +166,49 @@ class Router:
             acc = acc + np.where(ptr != cols, acc[rows, ptr], 0.0)
             ptr = nxt
 
+    def along_to(self, pred: np.ndarray, targets: np.ndarray, values: str = "length"
+                 ) -> np.ndarray:
+        """Return :meth:`along`'s sums at some nodes only: shape (rows of ``pred``, targets).
+
+        ``targets`` are matrix positions. The doubling runs over the targets and the nodes of
+        their paths (every node whose sum theirs adds up), in the same rounds, so each sum is
+        :meth:`along`'s to the bit, at the cost of the paths instead of the whole network.
+        """
+        pred = np.atleast_2d(pred)
+        targets = np.asarray(targets, dtype=np.int64)
+        n_rows = pred.shape[0]
+        if n_rows == 0 or len(targets) == 0:
+            return np.zeros((n_rows, len(targets)))
+        rows = np.arange(n_rows)[:, None]
+        # the nodes on the paths to the targets, in any row: walked up together
+        on_path = np.zeros(pred.shape[1], dtype=bool)
+        cur = np.broadcast_to(targets, (n_rows, len(targets))).copy()
+        while True:
+            on_path[cur.ravel()] = True
+            up = pred[rows, cur]
+            nxt = np.where(up != _NO_PRED, up, cur)
+            if np.array_equal(nxt, cur):
+                break
+            cur = nxt
+        keep = np.flatnonzero(on_path)
+        pos = np.full(pred.shape[1], -1, dtype=np.int64)
+        pos[keep] = np.arange(len(keep))
+        sub = pred[:, keep]
+        cols = np.broadcast_to(keep, sub.shape)
+        local = np.broadcast_to(np.arange(len(keep)), sub.shape)
+        # a predecessor off every path belongs to a node no target needs in that row: a root
+        has = (sub != _NO_PRED) & (pos[np.where(sub != _NO_PRED, sub, 0)] >= 0)
+        per_entry = self._length if values == "length" else self._time
+        step = np.zeros(sub.shape)
+        step[has] = per_entry[self._entries(sub[has].astype(np.int64), cols[has])]
+        acc, ptr = step.copy(), np.where(has, pos[np.where(has, sub, 0)], local)
+        while True:  # as in along: each round doubles the path length summed
+            nxt = ptr[rows, ptr]
+            if np.array_equal(nxt, ptr):
+                return acc[:, pos[targets]]
+            acc = acc + np.where(ptr != local, acc[rows, ptr], 0.0)
+            ptr = nxt
+
     def times(self, sources: Iterable[int], targets: Iterable[int] | None = None
               ) -> np.ndarray:
         """Return the travel-time matrix (h) from sources to targets (all nodes by default).

@@ -443,6 +443,8 @@ def _text_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name not in frame.columns:
         return np.full(len(frame), "", dtype=object)
     col = frame[name]
+    if isinstance(col.dtype, pd.StringDtype):  # text already: missing values become ""
+        return col.to_numpy(dtype=object, na_value="")
     return np.array(["" if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v)
                      for v in col], dtype=object)
 

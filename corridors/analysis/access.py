@@ -55,14 +55,15 @@ class _FromSources:
 
     def __init__(self, router, sources: np.ndarray):
         self.router = router
-        self.time_h, pred = router.search(sources)
-        self.km = router.along(pred, "length")
-        self.km[~np.isfinite(self.time_h)] = np.inf
+        self.time_h, self.pred = router.search(sources)
 
     def matrix(self, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarray, np.ndarray]:
         """Return travel times (h) and lengths (km) from the sources to ``targets``."""
         t = self.router.indices(targets)
-        return self.time_h[:, t], self.km[:, t]
+        time_h = self.time_h[:, t]
+        km = self.router.along_to(self.pred, t, "length")  # the km of these paths only
+        km[~np.isfinite(time_h)] = np.inf
+        return time_h, km
 
 
 def _nearest(router, sources: np.ndarray, targets: list[int]) -> tuple[np.ndarray, ...]:
@@ -184,7 +185,7 @@ def gate_matrix(net: AnalysisNetwork, profile: str = "car") -> pd.DataFrame:
     items = origins(net)
     nodes = net.place_nodes
     src = np.array([nodes[g.id] for _, g in items], dtype=np.int64)
-    t, km = router.matrix(src, src)
+    t, km = _FromSources(router, src).matrix(src, list(src))  # as router.matrix(src, src)
     ids = [item.id for item, _ in items]
     i, j = np.meshgrid(range(len(ids)), range(len(ids)), indexing="ij")
     keep = (i != j).ravel()

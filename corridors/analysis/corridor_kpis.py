@@ -9,6 +9,8 @@ the nearest road node, and the snap distance is reported.
 
 from __future__ import annotations
 
+import functools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -32,8 +34,13 @@ def _road_node_index(net: AnalysisNetwork) -> tuple[np.ndarray, cKDTree, np.ndar
     return ids, cKDTree(scaled), np.array([np.cos(lat0), 1.0])
 
 
-def stop_nodes(net: AnalysisNetwork, corridor: Corridor) -> list[tuple[Waypoint, int, float]]:
-    """Return each stop of a corridor with its node and the snap distance (km, 0 for places)."""
+def stop_nodes(net: AnalysisNetwork, corridor: Corridor, road_index=None
+               ) -> list[tuple[Waypoint, int, float]]:
+    """Return each stop of a corridor with its node and the snap distance (km, 0 for places).
+
+    ``road_index``, a function returning :func:`_road_node_index` of ``net``, lets many calls
+    share one index.
+    """
     nodes = net.place_nodes
     ids, tree, scale = None, None, None
     out = []
@@ -42,7 +49,7 @@ def stop_nodes(net: AnalysisNetwork, corridor: Corridor) -> list[tuple[Waypoint,
             out.append((s, nodes[s.place_id], 0.0))
             continue
         if tree is None or ids is None:
-            ids, tree, scale = _road_node_index(net)
+            ids, tree, scale = road_index() if road_index else _road_node_index(net)
         _, i = tree.query(np.array([s.lon, s.lat]) * scale)
         n = int(ids[i])
         x, y = net.tables.nodes.loc[n, ["x", "y"]]
@@ -60,8 +67,9 @@ def corridor_kpis(net: AnalysisNetwork, profile: str = "car") -> gpd.GeoDataFram
     """
     router = net.router(profile)
     rows = []
+    road_index = functools.cache(lambda: _road_node_index(net))  # built once, if needed
     for c in net.catalog.corridors.values():
-        stops = stop_nodes(net, c)
+        stops = stop_nodes(net, c, road_index)
         legs, geoms, ok = [], [], True
         for (a, na, _), (b, nb, _) in zip(stops[:-1], stops[1:], strict=True):
             r = router.route(na, nb) if na != nb else None

@@ -379,9 +379,10 @@ class _Band:
             data[at[hit]] = saved
         if not np.isfinite(dist[self.dest]):
             return None
-        path = [self.dest]
-        while path[-1] != self.src:
-            path.append(int(pred[path[-1]]))
+        step, node, path = pred.tolist(), self.dest, [self.dest]  # a list walks faster
+        while node != self.src:
+            node = step[node]
+            path.append(node)
         return self.nodes[np.array(path[::-1], dtype=np.int64)]
 
 

@@ -142,6 +142,7 @@ class _Trees:
         # km along the trees, by source row, summed when first asked for (the detours need the
         # rows of their places only; a row's sums do not depend on the other rows summed)
         self._km: dict[int, np.ndarray] = {}
+        self._targets = np.array([self.col(n) for n in self.sources], dtype=np.int64)
         self._paths: dict[tuple[int, int], list[int]] = {}
         e = router.edges
         # labels of the rows of the routes walked, computed when first needed (all rows of a
@@ -164,13 +165,14 @@ class _Trees:
         """Sum the km along the trees of these sources (one pass for all of them)."""
         rows = sorted({self.row[o] for o in sources} - set(self._km))
         if rows:
-            km = self.router.along(self.pred[rows], "length")
-            km[~np.isfinite(self.time[rows])] = np.inf
+            # the checks ask for the km between their sources only
+            km = self.router.along_to(self.pred[rows], self._targets, "length")
+            km[~np.isfinite(self.time[rows][:, self._targets])] = np.inf
             self._km.update(zip(rows, km, strict=True))
 
     def length(self, o: int, d: int) -> float:
         self.sum_km([o])
-        return float(self._km[self.row[o]][self.col(d)])
+        return float(self._km[self.row[o]][self.row[d]])
 
     def path_rows(self, o: int, d: int) -> list[int]:
         """Edge-table rows (iloc) of the fastest path from o to d; empty when unreachable."""
