@@ -601,9 +601,7 @@ def test_extract_without_roads(tmp_path):
 @pytest.mark.parametrize("command", [
     ["build", "--year", "2025"],
     ["run"],
-    pytest.param(["export"], marks=pytest.mark.xfail(
-        strict=True, reason="corridors export catches only InputError around the computation: "
-        "an unreadable --osm file ends in a traceback")),
+    ["export"],
 ])
 def test_an_unreadable_extract_is_one_line_naming_the_file(tmp_path, command):
     """Every command that reads an extract refuses a broken one in one line, writing nothing

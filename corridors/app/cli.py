@@ -528,6 +528,7 @@ def _years(year: int | None, compare) -> tuple[int, int]:
 def _results(years, scenario_path, catalog_path, osm=None):
 
     from corridors.analysis.results import compute_results
+    from corridors.layers.osm import OsmReadError
 
     try:
         scenario = _read_scenario(scenario_path)
@@ -537,7 +538,7 @@ def _results(years, scenario_path, catalog_path, osm=None):
                 bar.update(1)
             return compute_results(years, scenario, osm=osm, catalog_path=catalog_path,
                                    progress=progress)
-    except InputError as exc:
+    except (InputError, OsmReadError) as exc:  # a broken --osm extract: one line, not a trace
         raise click.ClickException(_message(exc)) from None
 
 
