@@ -71,14 +71,15 @@ def main(argv: list[str] | None = None) -> int:
         rows, A, fixed = _system(obs, table)
         low, high = rows["lo"].to_numpy(), rows["hi"].to_numpy()
         weight = rows["weight"].to_numpy() / ((low + high) / 2)
-        score = cal.loss(rows["model_h"].to_numpy(), low, high, weight)
+        score = cal.score(rows["model_h"].to_numpy(), low, high, weight)
         if best is None or score < best[0]:
             best = (score, values)
         if k == MAX_ROUNDS:
             break
         new = cal.fit(A, fixed, low, high, weight, keep=current)
         moved = max(abs(new[n] / values[n] - 1) for n in new)
-        print(f"round {k + 1}: loss {score:.4f}; largest parameter change {moved:.1%}",
+        print(f"round {k + 1}: {-score[0]:.1f} confidence-weighted rows inside, loss "
+              f"{score[1]:.4f}; largest parameter change {moved:.1%}",
               file=sys.stderr)
         values, table = new, cal.with_values(table0, new)
         if moved < SETTLED:

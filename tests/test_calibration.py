@@ -74,6 +74,33 @@ def test_one_broken_route_does_not_set_the_speeds():
     assert got["factor.default.flat"] == pytest.approx(truth["factor.default.flat"], rel=0.05)
 
 
+def test_fit_puts_rows_inside_their_ranges_rather_than_near_their_middles():
+    """Two ranges that a least-squares fit misses, though one speed meets both."""
+    table = cal.with_values(load_speed_table(), REFERENCE)
+    routes = [_route({("national", "flat"): 100.0}), _route({("national", "flat"): 200.0})]
+    A = np.array([cal.design_row(r, table)[0] for r in routes])
+    # 100 km in 1.6-2.0 h (low confidence) and 200 km in 2.5-3.3 h (high): only 60.6-62.5 km/h
+    # meets both; a least-squares fit leans to the confident row's middle, at 64 km/h, and
+    # leaves the other outside (1.56 h)
+    low, high = np.array([1.6, 2.5]), np.array([2.0, 3.3])
+    confidence = np.array([0.4, 1.0])
+    got = cal.fit(A, np.zeros(2), low, high, confidence / ((low + high) / 2))
+    hours = cal.predict(A, np.zeros(2), {**REFERENCE, **got})
+    assert ((hours >= low) & (hours <= high)).all()
+
+
+def test_fit_keeps_hill_roads_at_least_as_fast_as_mountain_roads():
+    table = cal.with_values(load_speed_table(), REFERENCE)
+    routes = [_route({("national", "hilly"): 100.0}), _route({("national", "mountainous"): 100.0})]
+    A = np.array([cal.design_row(r, table)[0] for r in routes])
+    # published: 100 hill km in 3 h (33 km/h), 100 mountain km in 2 h (50 km/h)
+    hours = np.array([3.0, 2.0])
+    got = cal.fit(A, np.zeros(2), hours, hours, 1 / hours)
+    hill = got["factor.default.hilly"] * table.design_kmh["national"]["hilly"]
+    mountain = got["factor.default.mountainous"] * table.design_kmh["national"]["mountainous"]
+    assert hill >= mountain - 0.1
+
+
 def test_parameters_stay_within_their_bounds():
     table = cal.with_values(load_speed_table(), REFERENCE)
     A = np.array([cal.design_row(_route({("national", "flat"): 100.0}), table)[0]])

@@ -14,13 +14,23 @@ of a few parameters, once the route is fixed:
 * ``rail``: the running speed of passenger trains on the old lines (metre and dual gauge).
 
 Transfer and air times are fixed; a bus takes the car time × the bus factor of
-``data/speeds.yaml``. :func:`fit` solves the bounded, weighted least squares of the modelled
-against the published times: a row counts by how far its time falls outside the published range
-(with a small pull towards the middle of the range), weighted by its confidence over that middle,
-so that errors count relatively. Because the fastest route depends
-on the speeds, ``scripts/calibrate_speeds.py`` alternates routing and fitting until the
-parameters settle. The loss is robust (soft L1): rows far off count less, so that a route the
-network cannot serve well does not set the speeds of every other.
+``data/speeds.yaml``. :func:`fit` works in two stages, both on the linear model:
+
+1. it finds the largest confidence-weighted set of rows that the parameter bounds let sit inside
+   their published ranges *together* (a small mixed-integer programme: one binary per row), so
+   that the fit aims at what the check counts rather than at an average that leaves rows just
+   outside on both sides;
+2. among the parameters that keep those rows inside (with a small margin, because the full
+   model's caps and new routes differ a little from the linear one), it minimises the robust,
+   weighted least squares of all rows: a row counts by how far its time falls outside the
+   published range, with a small pull towards the middle, weighted by its confidence over that
+   middle so that errors count relatively. The loss is soft L1: rows far off count less, so
+   that a route the network cannot serve well does not set the speeds of every other.
+
+Both stages keep ordinary-road speeds ordered by terrain (flat ≥ hilly ≥ mountainous, in km/h on
+a national road): a fit that made hill roads slower than mountain roads would be memorising the
+rows, not describing the roads. Because the fastest route depends on the speeds,
+``scripts/calibrate_speeds.py`` alternates routing and fitting until the parameters settle.
 :func:`leave_one_out` refits without each row in turn and predicts it (on the final routes), to
 show that the fit is not memorised.
 """
@@ -32,7 +42,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import least_squares, lsq_linear
+from scipy.optimize import Bounds, LinearConstraint, milp, minimize
 
 from corridors.network.schema import TERRAINS
 from corridors.network.speeds import SpeedTable, expressway_grade
@@ -40,8 +50,16 @@ from corridors.network.speeds import SpeedTable, expressway_grade
 #: Relative error from which a row's weight in the fit decreases (soft-L1 loss): rows more
 #: than about 15 % off count less and less, so that a few broken routes do not set the speeds.
 ROBUST_SCALE = 0.15
-#: Share of the published range kept free at each end when fitting.
+#: Share of the published range kept free at each end when fitting (stage 2's residuals).
 RANGE_MARGIN = 0.25
+#: Share of the published range kept free at each end for the rows stage 1 puts inside, and the
+#: slack (share of the time) that lets a range of zero width count as met.
+SELECT_MARGIN = 0.05
+SELECT_SLACK = 0.005
+#: Design speed of a national road in mountain over hill terrain (TCVN 4054:2005 Table 4,
+#: grade III: 60 / 80 km/h). Stage 2 keeps ``hilly factor × 80 ≥ mountainous factor × 60``;
+#: the other classes' ratios (provincial 40 / 60) are looser, so this one binds.
+MOUNTAIN_OVER_HILL_DESIGN = 60 / 80
 #: Weight of the pull towards the middle of the published range, relative to the distance
 #: outside it: small, so that a row inside its range barely counts.
 MIDPOINT_PULL = 0.1
@@ -204,13 +222,7 @@ def _to_pace_bounds() -> tuple[np.ndarray, np.ndarray]:
 
 def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
         weight: np.ndarray, keep: dict[str, float] | None = None) -> dict[str, float]:
-    """Solve the bounded, robust, weighted least squares for the parameters.
-
-    The residual of a row is how far its modelled time lies outside the published range
-    (zero inside), plus a small pull (:data:`MIDPOINT_PULL`) towards the middle of the range
-    that keeps the problem well posed; both are weighted by ``weight`` (confidence / the middle
-    of the range, so errors count relatively) and pass through a soft-L1 loss
-    (:data:`ROBUST_SCALE`).
+    """Fit the parameters to the published ranges (two stages, see the module docstring).
 
     Parameters
     ----------
@@ -221,7 +233,7 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
     low, high : numpy.ndarray
         Published range per row, hours.
     weight : numpy.ndarray
-        Row weights.
+        Row weights: confidence (:data:`CONFIDENCE_WEIGHT`) over the middle of the range.
     keep : dict, optional
         Values for the parameters no row uses (default: the middle of their bounds' paces);
         the calibration passes the table's current values, so that they are not overwritten.
@@ -232,25 +244,88 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
         Parameter name to value (factor, or speed km/h).
     """
     lo, hi = _to_pace_bounds()
-    used = np.abs(A).sum(axis=0) > 0
-    Au = A[:, used]
-    mid = (low + high) / 2
-
-    # the range is aimed at inside a margin (_residuals): the full model (speed bounds, legal
-    # caps, new routes) differs a little from the linear one
-    def residual(x: np.ndarray) -> np.ndarray:
-        return _residuals(Au @ x + fixed, low, high, weight)
-
-    start = lsq_linear(Au * weight[:, None], (mid - fixed) * weight,
-                       bounds=(lo[used], hi[used])).x
-    sol = least_squares(residual, np.clip(start, lo[used], hi[used]),
-                        bounds=(lo[used], hi[used]), loss="soft_l1", f_scale=ROBUST_SCALE)
     pace = (lo + hi) / 2
     if keep:
         pace = np.array([1.0 / keep[n] if n in keep else p for n, p in zip(_NAMES, pace,
                                                                           strict=True)])
-    pace[used] = sol.x
+    used = np.abs(A).sum(axis=0) > 0
+    # unused parameters are held at their values: x_full = base + S @ x
+    S = np.eye(len(_NAMES))[:, used]
+    base = np.where(used, 0.0, pace)
+    Au, fixed_u = A @ S, fixed + A @ base
+    order = _terrain_order()
+    order_u, order_rhs = order @ S, -(order @ base)
+    live = np.abs(order_u).sum(axis=1) > 0  # an order between two held values is not refitted
+    order_u, order_rhs = order_u[live], order_rhs[live]
+    bounds = Bounds(lo[used], hi[used])
+
+    chosen, x0 = _select(Au, fixed_u, low, high, weight * (low + high) / 2, bounds,
+                         order_u, order_rhs)
+    win_lo, win_hi = _window(low, high)
+    constraints = [LinearConstraint(order_u, order_rhs, np.inf)] if len(order_u) else []
+    if chosen.any():
+        constraints.append(LinearConstraint(Au[chosen], win_lo[chosen] - fixed_u[chosen],
+                                            win_hi[chosen] - fixed_u[chosen]))
+
+    def objective(x: np.ndarray) -> float:
+        return loss(Au @ x + fixed_u, low, high, weight)
+
+    sol = minimize(objective, x0, method="SLSQP", bounds=bounds, constraints=constraints,
+                   options={"maxiter": 500, "ftol": 1e-12})
+    x = sol.x if sol.success else x0
+    pace[used] = np.clip(x, lo[used], hi[used])
     return {n: round(float(1.0 / p), 3) for n, p in zip(_NAMES, pace, strict=True)}
+
+
+def _window(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the hours a row chosen by stage 1 must keep to: its range less a margin.
+
+    A range of zero width (a test's exact time) gets a slack of :data:`SELECT_SLACK` instead.
+    """
+    width, mid = high - low, (low + high) / 2
+    give = np.where(width > 0, -SELECT_MARGIN * width, SELECT_SLACK * mid)
+    return low - give, high + give
+
+
+def _terrain_order() -> np.ndarray:
+    """Return rows ``C`` with ``C @ pace >= 0`` for flat ≥ hilly ≥ mountainous road speeds."""
+    col = {n: i for i, n in enumerate(_NAMES)}
+    c = np.zeros((2, len(_NAMES)))
+    # speed_hilly <= speed_flat (same design speed): pace_hilly - pace_flat >= 0
+    c[0, col["factor.default.hilly"]], c[0, col["factor.default.flat"]] = 1.0, -1.0
+    # speed_mountainous <= speed_hilly: 60 / pace_m <= 80 / pace_h, i.e. pace_m - r pace_h >= 0
+    c[1, col["factor.default.mountainous"]] = 1.0
+    c[1, col["factor.default.hilly"]] = -MOUNTAIN_OVER_HILL_DESIGN
+    return c
+
+
+def _select(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
+            confidence: np.ndarray, bounds: Bounds, order: np.ndarray, order_rhs: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 1: the largest confidence-weighted set of rows that can sit inside together.
+
+    Returns the chosen rows (bool) and paces that put them inside (a feasible start for stage 2).
+    """
+    n, p = A.shape
+    win_lo, win_hi = _window(low, high)
+    # big M: more than any row's hours can move within the bounds
+    big = (np.abs(A) @ bounds.ub + np.abs(fixed) + np.abs(high)).max() * 2 + 1.0
+    eye = np.eye(n) * big
+    cons = [
+        LinearConstraint(np.hstack([A, -eye]), win_lo - fixed - big, np.inf),  # z=1: ≥ win_lo
+        LinearConstraint(np.hstack([A, eye]), -np.inf, win_hi - fixed + big),   # z=1: ≤ win_hi
+    ]
+    if len(order):
+        cons.append(LinearConstraint(np.hstack([order, np.zeros((len(order), n))]), order_rhs,
+                                     np.inf))
+    res = milp(np.concatenate([np.zeros(p), -np.maximum(confidence, 1e-6)]), constraints=cons,
+               bounds=Bounds(np.concatenate([bounds.lb, np.zeros(n)]),
+                             np.concatenate([bounds.ub, np.ones(n)])),
+               integrality=np.concatenate([np.zeros(p), np.ones(n)]),
+               options={"time_limit": 60})
+    if res.x is None:  # no feasible point at all (cannot happen with box bounds): choose none
+        return np.zeros(n, bool), (bounds.lb + bounds.ub) / 2
+    return res.x[p:] > 0.5, np.clip(res.x[:p], bounds.lb, bounds.ub)
 
 
 def _residuals(hours: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray
@@ -270,6 +345,19 @@ def loss(hours: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarra
     """
     z = (_residuals(hours, low, high, weight) / ROBUST_SCALE) ** 2
     return float(np.sum(2 * (np.sqrt(1 + z) - 1)) * ROBUST_SCALE ** 2)
+
+
+def score(hours: np.ndarray, low: np.ndarray, high: np.ndarray, weight: np.ndarray
+          ) -> tuple[float, float]:
+    """Return what :func:`fit` ranks parameter sets by, smaller first, for modelled hours.
+
+    The first term is minus the confidence-weighted count of rows inside their published range
+    (stage 1), the second :func:`loss` (stage 2). The calibration script uses it to compare
+    rounds on the full model, whose routes change with the speeds.
+    """
+    inside = (hours >= low) & (hours <= high)
+    confidence = weight * (low + high) / 2
+    return -round(float(confidence[inside].sum()), 6), loss(hours, low, high, weight)
 
 
 def predict(A: np.ndarray, fixed: np.ndarray, values: dict[str, float]) -> np.ndarray:
