@@ -38,6 +38,14 @@ MAX_JOIN_KM = 25.0
 #: Border gates are road crossings by definition: they are joined however far the nearest road
 #: of the data is (the distance is reported), up to this limit (km).
 MAX_GATE_JOIN_KM = 150.0
+#: A town or city is joined to every national or provincial road (one join per route number)
+#: that passes within this distance (km) of its point, not only to the nearest: the roads that
+#: run through a town meet in its streets, and the skeleton of roads has no junction there when
+#: two of them pass on either side of the centre (QL12 and ĐT279 in Điện Biên Phủ).
+PLACE_SERVE_KM = 2.0
+#: Classes of the roads a town is joined to by PLACE_SERVE_KM (never an expressway: those meet
+#: other roads at interchanges only).
+SERVE_CLASSES = frozenset({"national", "provincial"})
 #: Join connectors are straight; the road they stand for is longer. Length factor (assumption:
 #: a typical circuity of rural roads in hilly terrain).
 CONNECTOR_CIRCUITY = 1.3
@@ -146,7 +154,7 @@ class _Builder:
         self.by_place: dict[str, int] = {}
         #: inline waypoints by (mode, lon, lat): links sharing one meet at one node
         self.by_point: dict[tuple, int] = {}
-        # node, point, network, mode, class, label, max km, project tag, year
+        # node, point, network, mode, class, label, max km, project tag, year, serve km
         self.pending: list[tuple] = []
         self.report = AssemblyReport()
         self.crs = backbone.metric_crs
@@ -175,11 +183,15 @@ class _Builder:
 
     def join(self, nid: int, lon: float, lat: float, network: str, mode: str, cls: str,
              label: str, max_km: float = MAX_JOIN_KM, project: str | None = None,
-             open_year: int | None = None) -> None:
-        """Ask for a node to be joined to the nearest point of the road or rail network."""
+             open_year: int | None = None, serve_km: float = 0.0) -> None:
+        """Ask for a node to be joined to the nearest point of the road or rail network.
+
+        With ``serve_km`` (km), it is also joined to each other numbered road of
+        :data:`SERVE_CLASSES` within that distance.
+        """
         self.pending.append((nid, Point(self.to_m.transform(lon, lat)), network, mode, cls,
                              label if network == "road" else f"{label} ({network})", max_km,
-                             project, open_year))
+                             project, open_year, serve_km))
 
     def side_node(self, place_id: str, mode: str) -> int:
         """Return the node where ``mode`` serves a facility.
@@ -204,7 +216,8 @@ class _Builder:
                         f.project)
         mode, cls = _FACILITY_JOIN.get(f.kind, ("road", "connector"))
         self.join(nid, f.lon, f.lat, "road", mode, cls, f.id,
-                  MAX_GATE_JOIN_KM if f.kind == "gate" else MAX_JOIN_KM, f.project, f.open_year)
+                  MAX_GATE_JOIN_KM if f.kind == "gate" else MAX_JOIN_KM, f.project, f.open_year,
+                  serve_km=PLACE_SERVE_KM if f.kind == "place" else 0.0)
         if f.kind == "dry_port":
             self.join(nid, f.lon, f.lat, "rail", "transfer", "road_rail", f.id,
                       project=f.project, open_year=f.open_year)
@@ -325,7 +338,10 @@ class _Builder:
             if not len(rows):
                 continue
             tree = shapely.STRtree(base_m[rows])
-            for nid, pt, net, mode, cls, label, max_km, tag, year in self.pending:
+            refs = (base["ref"].to_numpy(object)[rows] if "ref" in base.columns
+                    else np.full(len(rows), None, object))
+            serves = np.isin(base["class"].to_numpy(object)[rows], list(SERVE_CLASSES))
+            for nid, pt, net, mode, cls, label, max_km, tag, year, serve_km in self.pending:
                 if net != network:
                     continue
                 hit, dist = tree.query_nearest(pt, max_distance=max_km * 1000,
@@ -333,12 +349,17 @@ class _Builder:
                 if not len(hit):
                     self.report.not_joined.append((label, f"> {max_km:g}"))
                     continue
-                row = int(rows[hit[0]])
-                line = base_m[row]
-                on = line.interpolate(line.project(pt))
-                cuts.setdefault(row, []).append(on)
-                joins.append((nid, on, row, mode, cls, tag, year))
-                self.report.join_km.append((label, round(float(dist[0]) / 1000, 2)))
+                targets = [int(hit[0])]
+                if serve_km > 0:
+                    targets += _serving_roads(tree, refs, serves, pt, serve_km, int(hit[0]))
+                for k, i in enumerate(targets):
+                    row = int(rows[i])
+                    line = base_m[row]
+                    on = line.interpolate(line.project(pt))
+                    cuts.setdefault(row, []).append(on)
+                    joins.append((nid, on, row, mode, cls, tag, year))
+                    if k == 0:
+                        self.report.join_km.append((label, round(float(dist[0]) / 1000, 2)))
         if not cuts:
             return base
         # the reverse twin of a cut edge is cut at the same points; rows are found by their
@@ -412,6 +433,28 @@ class _Builder:
             edges = gpd.GeoDataFrame(pd.concat([base_edges, new], ignore_index=True),
                                      geometry="geometry", crs="EPSG:4326")
         return nodes, edges
+
+
+def _serving_roads(tree: shapely.STRtree, refs: np.ndarray, serves: np.ndarray, pt: Point,
+                   serve_km: float, nearest: int) -> list[int]:
+    """Return the nearest edge of each other numbered road that passes within ``serve_km``.
+
+    ``tree`` indexes the road edges (metric CRS); ``refs`` and ``serves`` give each one's route
+    number and whether its class is one a town is joined to. The nearest edge's own road is left
+    out (it is joined already).
+    """
+    near = tree.query(pt, predicate="dwithin", distance=serve_km * 1000)
+    best: dict[str, tuple[float, int]] = {}
+    for i in near:
+        ref = refs[i]
+        if not serves[i] or ref is None or (isinstance(ref, float) and np.isnan(ref)):
+            continue
+        if ref == refs[nearest]:
+            continue
+        d = tree.geometries[i].distance(pt)
+        if ref not in best or d < best[ref][0]:
+            best[ref] = (d, int(i))
+    return [i for _, i in sorted(best.values())]
 
 
 def assemble(backbone: Backbone, facilities: Iterable[Facility], links: Iterable[LinkSpec]

@@ -201,6 +201,12 @@ def test_shipped_facts_as_calibrated(shipped):
     # Hà Nội - Hải Phòng expressway's QL10 interchange and QL10/QL18, is too fast (2.9 h): the
     # flat national roads of the delta run at the speed the Quảng Ninh QL18 rows need
     assert by[("Hà Nội", "Hạ Long", 2017)] > 1.25 * by[("Hà Nội", "Hạ Long", 2025)]
+    # Điện Biên Phủ is joined to QL12 as well as ĐT279, which pass on either side of its centre:
+    # Mường Lay - Điện Biên Phủ is 100 km (published), not 125 km by the city's far side
+    km = results.set_index(["from", "to", "year"])["model_km"]
+    assert 90 < km[("Mường Lay", "Điện Biên Phủ", 2011)] < 115
+    # a published distance shorter than the straight line is reported, not fitted
+    assert [r["line"] for r in s["km_below_straight"]] == [40]
 
 
 @pytest.mark.xfail(reason="issue 13 target not reached: distance rows off by more than 15 %, "

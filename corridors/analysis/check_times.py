@@ -42,7 +42,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -96,7 +96,7 @@ STATION_RADIUS_KM = 15.0
 #: Columns of :func:`check_times`.
 RESULT_COLUMNS = ["line", "from", "to", "mode", "profile", "year", "hours_min", "hours_max",
                   "model_hours", "km_published", "model_km", "within", "km_error_pct",
-                  "km_within_15pct", "confidence", "route_summary", "condition"]
+                  "km_within_15pct", "confidence", "route_summary", "condition", "straight_km"]
 
 _GEOD = Geod(ellps="WGS84")
 _KIND_SUFFIXES = {"gate": ("border_gate",), "airport": ("airport",)}
@@ -346,6 +346,8 @@ class _Modelled:
     #: the route's edges (rows of the edge table) and the time factor applied (bus)
     edges: pd.DataFrame | None = None
     factor: float = 1.0
+    #: great-circle distance between the two places' points, km
+    straight_km: float = math.nan
 
 
 _UNREACHABLE = _Modelled(math.nan, math.nan, "unreachable")
@@ -443,7 +445,8 @@ def _model_rows(observations: pd.DataFrame, built: dict, places: dict
                 m = model.on_mode(row["mode"], a, b)
         except LookupError as exc:
             m = _Modelled(math.nan, math.nan, f"not located: {exc.args[0]}")
-        out.append((row, m))
+        straight = float(_GEOD.inv(a.lon, a.lat, b.lon, b.lat)[2]) / 1000
+        out.append((row, replace(m, straight_km=straight)))
     return out
 
 
@@ -523,7 +526,9 @@ def check_times(observations: pd.DataFrame, scenario: Scenario | None = None,
         ``hours_min``/``hours_max`` and ``km_published``; ``model_hours`` and ``model_km`` (NaN
         when unreachable); ``within`` (True/False for timed rows, NA for distance rows and
         unreachable pairs); ``km_error_pct`` (``model_km / km - 1``, percent) and
-        ``km_within_15pct`` (NA without a published km); ``route_summary`` (km by class).
+        ``km_within_15pct`` (NA without a published km); ``route_summary`` (km by class);
+        ``straight_km`` (great-circle distance between the two places' points: a published km
+        below it means the row or one of the points is wrong).
 
     Raises
     ------
@@ -550,7 +555,7 @@ def check_times(observations: pd.DataFrame, scenario: Scenario | None = None,
                     "model_km": round(m.km, 1), "within": within,
                     "km_error_pct": round(km_err, 1), "km_within_15pct": km_ok,
                     "confidence": row["confidence"], "route_summary": m.summary,
-                    "condition": row["condition"]})
+                    "condition": row["condition"], "straight_km": round(m.straight_km, 1)})
     frame = pd.DataFrame(out, columns=RESULT_COLUMNS)
     for col in ("within", "km_within_15pct"):
         frame[col] = frame[col].astype("boolean")
@@ -581,7 +586,9 @@ def summary(results: pd.DataFrame, worst: int = 5) -> dict[str, Any]:
         midpoint of the published range); ``distance_rows`` (rows without hours);
         ``km_rows`` (rows with a published km, timed or not), ``km_within_15pct`` and
         ``km_within_15pct_pct``; ``distance_rows_within_15pct``; ``unreachable``;
-        ``worst_time`` and ``worst_km`` (lists of ``{line, from, to, year, ...}``).
+        ``worst_time`` and ``worst_km`` (lists of ``{line, from, to, year, ...}``);
+        ``km_below_straight`` (the rows whose published km is shorter than the straight line
+        between their points, which no road can be).
     """
     timed = results[results["hours_min"].notna()]
     mid = (timed["hours_min"] + timed["hours_max"]) / 2
@@ -618,4 +625,6 @@ def summary(results: pd.DataFrame, worst: int = 5) -> dict[str, Any]:
         "worst_time": rows(worst_time, ["hours_min", "hours_max", "model_hours",
                                         "time_error_pct"]),
         "worst_km": rows(worst_km, ["km_published", "model_km", "km_error_pct"]),
+        "km_below_straight": rows(km[km["km_published"] < km["straight_km"]],
+                                  ["km_published", "straight_km", "model_km"]),
     }

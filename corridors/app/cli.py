@@ -886,6 +886,10 @@ def check_times_cmd(csv_path: Path | None, scenario_path: Path | None,
     for r in summ["worst_km"]:
         click.echo(f"worst km: line {r['line']} {r['from']} → {r['to']} {r['year']}: model "
                    f"{r['model_km']} km vs {r['km_published']:g} km ({r['km_error_pct']:+} %)")
+    for r in summ["km_below_straight"]:
+        click.echo(f"check the row: line {r['line']} {r['from']} → {r['to']}: published "
+                   f"{r['km_published']:g} km is less than the {r['straight_km']} km straight line "
+                   "between the two points; the figure or a point is wrong")
 
 
 @main.group("cache")
