@@ -267,3 +267,43 @@ def test_a_fast_road_round_a_slow_direct_one_is_a_preference():
     assert f["reason"].startswith("diagnosed: faster roads preferred")
     assert "55 km" in f["reason"]
     assert res["detours"]["diagnosed_preference"] == 1 and res["detours"]["unexplained"] == 0
+
+
+# Two capitals 52 km apart whose roads stop short of each other; the only road between them
+# loops 33 km north (outside the band searched for a direct road).
+STUBS = {"P": (105.2, 21.0), "L1": (105.0, 21.3), "L2": (105.5, 21.3)}
+
+
+def _stubs(q_lon):
+    junctions = {**STUBS, "Q": (q_lon, 21.0)}
+    roads = [("A", "P", 20.8, 60.0, {}), ("B", "Q", (105.5 - q_lon) * 104, 60.0, {}),
+             ("A", "L1", 33.0, 60.0, {}), ("L1", "L2", 52.0, 60.0, {}),
+             ("L2", "B", 33.0, 60.0, {})]
+    return pairs(check([A, B], junctions, roads))[frozenset({"A", "B"})]
+
+
+def test_detour_with_no_road_between_the_places_is_diagnosed_as_a_missing_road():
+    f = _stubs(105.3)  # the two stubs end 10 km apart: a road the data lack
+    assert f["route_km"] == pytest.approx(118.0)
+    assert f["reason"].startswith("diagnosed: no road of the data joins them within 15 km")
+    assert "stay 10 km apart" in f["reason"]
+
+
+def test_roads_that_nearly_meet_stay_unexplained_with_the_place_to_look():
+    f = _stubs(105.205)  # 0.5 km apart: probably a junction missing
+    assert f["reason"].startswith("unexplained: ")
+    assert "within 0.5 km" in f["reason"] and "21.000 N 105.20" in f["reason"]
+
+
+def test_a_pair_across_the_ranges_is_judged_by_its_direct_road():
+    """The fastest route loops round on a flat expressway; the direct road is a mountain road."""
+    junctions = {"M": (105.25, 21.0), "L1": (105.0, 21.3), "L2": (105.5, 21.3)}
+    mountain = {"terrain": "mountainous"}
+    roads = [("A", "M", 52.0, 30.0, mountain), ("M", "B", 52.0, 30.0, mountain),
+             ("A", "L1", 33.0, 100.0, {}), ("L1", "L2", 64.0, 100.0, {}),
+             ("L2", "B", 33.0, 100.0, {})]
+    f = pairs(check([A, B], junctions, roads))[frozenset({"A", "B"})]
+    assert f["route_km"] == pytest.approx(130.0) and f["mountain_share"] == 0.0
+    assert f["rule"] == "mountain" and f["threshold"] == detours.MOUNTAIN_DETOUR_INDEX
+    assert f["reason"].startswith("diagnosed: faster roads preferred; the shortest road route "
+                                  "is 104 km")

@@ -30,6 +30,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from pyproj import Transformer
 
 from corridors.build.analysis_network import AnalysisNetwork
@@ -42,7 +43,8 @@ from corridors.network.specs import LinkSpec
 
 __all__ = [
     "DETOUR_INDEX", "MOUNTAIN_DETOUR_INDEX", "MOUNTAIN_SHARE", "NEAR_KM", "NEAR_EXCESS_KM",
-    "SERVE_RADIUS_KM", "KNOWN_DETOURS", "ROAD_GAP_KM", "ROAD_GAP_SHARE", "great_circle_km",
+    "SERVE_RADIUS_KM", "KNOWN_DETOURS", "ROAD_GAP_KM", "ROAD_GAP_SHARE", "BAND_KM", "BAND_SHARE",
+    "BAND_JUNCTION_KM", "great_circle_km",
     "detour_places", "routing_checks",
 ]
 
@@ -54,8 +56,10 @@ DETOUR_INDEX = 1.6
 #: The same on mountain routes: roads of the northern ranges wind along valleys and over passes,
 #: and 1.8-2.1 is ordinary there (QL4D Lào Cai – Lai Châu, QL279, QL6 Sơn La – Điện Biên).
 MOUNTAIN_DETOUR_INDEX = 2.2
-#: A route is a mountain route when more than this share of its km has ``terrain`` mountainous
-#: (the class of the DEM along each edge; the straight line itself is not sampled).
+#: A pair is judged as a mountain pair when more than this share of the km of its fastest route,
+#: or of its shortest road route, has ``terrain`` mountainous (the class of the DEM along each
+#: edge): the shortest road is the direct one through the ranges even when the fastest route
+#: loops round them on expressways.
 MOUNTAIN_SHARE = 0.5
 #: Pairs closer than this (km, great circle) are judged by the absolute excess instead: at a few
 #: km the ratio is dominated by the join connectors of the two places (1.3 × straight) and streets
@@ -84,6 +88,15 @@ ROAD_GAP_KM = 10.0
 #: take.
 ROAD_GAP_SHARE = 0.25
 GAP_SAMPLE_KM = 2.0
+#: Half-width of the band around the straight line in which a direct road is looked for (km):
+#: the larger of this and BAND_SHARE × the straight distance.
+BAND_KM = 15.0
+BAND_SHARE = 0.25
+#: Within the band, the roads reached from one place and those reached from the other must stay
+#: farther apart than this (km) for the detour to be diagnosed as a missing road; closer, the
+#: two road systems probably cross or touch without a junction, and the pair stays unexplained
+#: with the point where they come closest.
+BAND_JUNCTION_KM = 2.0
 HA_NOI = "city_ha_noi"
 #: Place kinds a link may serve near its ends (nodes of the network).
 _SERVED_KINDS = {"city", "town", "border_gate"}
@@ -309,6 +322,99 @@ def _gap_reason(gaps: _RoadGaps | _LazyGaps, o: Place, d: Place, gc_km: float) -
             "skeleton lacks; an OSM extract holds them)")
 
 
+class _Band:
+    """The roads of the network within a band around the straight line between two places."""
+
+    def __init__(self, net: AnalysisNetwork):
+        edges = net.tables.edges
+        road = edges[edges["mode"] == "road"]
+        self.u = road["u"].to_numpy()
+        self.v = road["v"].to_numpy()
+        self.km = road["length_km"].to_numpy(float)
+        self.geom = road.geometry.to_crs(METRIC_CRS).values
+        self.tree = shapely.STRtree(self.geom)
+        self.to_m = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
+        self.to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
+
+    def reason(self, a: Place, b: Place, na: int, nb: int, gc_km: float) -> str | None:
+        """Return the diagnosis of a detour with no road joining the places near their line.
+
+        Returns None when the roads of the band join the two places (the detour has another
+        cause), or when the roads reached from each come within :data:`BAND_JUNCTION_KM` of
+        each other (a junction may be missing: that stays unexplained, see :meth:`closest`).
+        """
+        width = max(BAND_KM, BAND_SHARE * gc_km)
+        band = self._band(a, b, width)
+        if band is None:
+            return None
+        rows, comp = band
+        ca, cb = comp.get(na), comp.get(nb)
+        if ca is not None and ca == cb:
+            return None  # joined inside the band: not a missing road
+        gap_km, _ = self._apart(rows, comp, ca, cb)
+        if gap_km <= BAND_JUNCTION_KM:
+            return None
+        return (f"diagnosed: no road of the data joins them within {width:.0f} km of the "
+                f"straight line (the roads reached from each end stay {gap_km:.0f} km apart "
+                "there): the direct road is one the embedded skeleton lacks; an OSM extract "
+                "holds it")
+
+    def closest(self, a: Place, b: Place, na: int, nb: int, gc_km: float) -> str | None:
+        """Return where the two places' road systems come closest in the band, if apart."""
+        width = max(BAND_KM, BAND_SHARE * gc_km)
+        band = self._band(a, b, width)
+        if band is None:
+            return None
+        rows, comp = band
+        ca, cb = comp.get(na), comp.get(nb)
+        if ca is None or cb is None or ca == cb:
+            return None
+        gap_km, at = self._apart(rows, comp, ca, cb)
+        lon, lat = self.to_wgs.transform(at.x, at.y)
+        return (f"unexplained: within {width:.0f} km of the straight line the roads reached "
+                f"from each end come within {gap_km:.1f} km of each other near {lat:.3f} N "
+                f"{lon:.3f} E without meeting (a missing junction?)")
+
+    def _band(self, a: Place, b: Place, width_km: float
+              ) -> tuple[np.ndarray, dict[int, int]] | None:
+        (xa, xb), (ya, yb) = self.to_m.transform([a.lon, b.lon], [a.lat, b.lat])
+        poly = shapely.LineString([(xa, ya), (xb, yb)]).buffer(width_km * 1000)
+        rows = self.tree.query(poly, predicate="intersects")
+        if not len(rows):
+            return None
+        g = nx.Graph()
+        g.add_edges_from(zip(self.u[rows], self.v[rows], strict=True))
+        comp = {n: k for k, c in enumerate(nx.connected_components(g)) for n in c}
+        return rows, comp
+
+    def _apart(self, rows: np.ndarray, comp: dict[int, int], ca: int | None, cb: int | None
+               ) -> tuple[float, shapely.Point]:
+        """Return the least distance (km) between the edges of two components, and where."""
+        in_a = np.array([comp.get(u) == ca for u in self.u[rows]]) if ca is not None else None
+        in_b = np.array([comp.get(u) == cb for u in self.u[rows]]) if cb is not None else None
+        if in_a is None or in_b is None or not in_a.any() or not in_b.any():
+            return float("inf"), shapely.Point(0, 0)
+        ga, gb = self.geom[rows[in_a]], self.geom[rows[in_b]]
+        tree = shapely.STRtree(ga)
+        (ib, ia), dist = tree.query_nearest(gb, return_distance=True, all_matches=False)
+        k = int(np.argmin(dist))
+        pa, _ = shapely.ops.nearest_points(ga[ia[k]], gb[ib[k]])
+        return float(dist[k]) / 1000, pa
+
+
+class _LazyBand:
+    """A :class:`_Band` built on its first use."""
+
+    def __init__(self, net: AnalysisNetwork):
+        self.net = net
+        self._band: _Band | None = None
+
+    def get(self) -> _Band:
+        if self._band is None:
+            self._band = _Band(self.net)
+        return self._band
+
+
 def _preference_reason(short_km: float, gc_km: float, rule: str,
                        threshold: float | None) -> str | None:
     """Return the diagnosis of a detour that the fastest route chooses over a short road.
@@ -328,10 +434,14 @@ def _preference_reason(short_km: float, gc_km: float, rule: str,
 def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[str, Any]:
     nodes = net.place_nodes
     gaps = _LazyGaps(net)  # built for the first detour that reaches the gap diagnosis
+    band = _LazyBand(net)
     # shortest road km between the places, for the diagnosis of a fastest route's detour
     shortest = Router(net.tables.nodes, net.tables.edges, "car", weight="length")
     place_nodes = [nodes[p.id] for p in places]
     short_km = shortest.times(place_nodes, place_nodes)
+    # the shortest road routes' own paths, walked for the flagged pairs only: the terrain
+    # between two places is the terrain of the direct road, not of the (fastest) loop round it
+    short_trees = _Trees(shortest, place_nodes)
     trees.sum_km(place_nodes)
     at = {n: i for i, n in enumerate(place_nodes)}
     flagged: list[dict[str, Any]] = []
@@ -356,11 +466,20 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
         rows = trees.path_rows(nodes[o.id], nodes[d.id]) if over else []
         if over and rule == "plain":
             share = trees.mountain_share(rows)
-            if share > MOUNTAIN_SHARE:
+            direct = short_trees.mountain_share(short_trees.path_rows(nodes[o.id], nodes[d.id]))
+            if max(share, direct) > MOUNTAIN_SHARE:
                 rule, threshold = "mountain", MOUNTAIN_DETOUR_INDEX
                 over = km / gc > MOUNTAIN_DETOUR_INDEX
         if not over:
             continue
+        na_, nd_ = nodes[o.id], nodes[d.id]
+        reason = (KNOWN_DETOURS.get(frozenset({o.id, d.id}))
+                  or _far_join_reason(trees.stretches(rows), o, d)
+                  or _gap_reason(gaps, o, d, gc)
+                  or _preference_reason(float(short_km[at[na_], at[nd_]]), gc, rule, threshold)
+                  or band.get().reason(o, d, na_, nd_, gc)
+                  or band.get().closest(o, d, na_, nd_, gc)
+                  or "unexplained")
         flagged.append({
             "from": o.id, "to": d.id, "from_name": o.name_vi, "to_name": d.name_vi,
             "great_circle_km": round(gc, 1), "route_km": round(km, 1),
@@ -370,11 +489,7 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
             "mountain_share": round(share if share is not None
                                     else trees.mountain_share(rows), 2),
             "route": trees.stretches(rows),
-            "reason": KNOWN_DETOURS.get(frozenset({o.id, d.id}))
-            or _far_join_reason(trees.stretches(rows), o, d) or _gap_reason(gaps, o, d, gc)
-            or _preference_reason(float(short_km[at[nodes[o.id]], at[nodes[d.id]]]), gc, rule,
-                                  threshold)
-            or "unexplained",
+            "reason": reason,
         })
     flagged.sort(key=lambda f: -f["detour_index"])
     return {
@@ -382,10 +497,12 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
                        MOUNTAIN_DETOUR_INDEX, "mountain_share": MOUNTAIN_SHARE,
                        "near_km": NEAR_KM, "near_excess_km": NEAR_EXCESS_KM},
         "places": len(places), "pairs_checked": checked,
-        "flagged": flagged, "unexplained": sum(f["reason"] == "unexplained" for f in flagged),
+        "flagged": flagged,
+        "unexplained": sum(f["reason"].startswith("unexplained") for f in flagged),
         "diagnosed_far_join": sum(f["reason"].startswith("diagnosed:") and "joined to the roads"
                                   in f["reason"] for f in flagged),
-        "diagnosed_road_gap": sum(f["reason"].startswith("diagnosed: road gap")
+        "diagnosed_road_gap": sum(f["reason"].startswith(("diagnosed: road gap",
+                                                          "diagnosed: no road"))
                                   for f in flagged),
         "diagnosed_preference": sum(f["reason"].startswith("diagnosed: faster roads")
                                     for f in flagged),

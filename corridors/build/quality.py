@@ -25,7 +25,7 @@ import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from corridors.build.detours import ROAD_GAP_KM, route_text, routing_checks
+from corridors.build.detours import BAND_JUNCTION_KM, ROAD_GAP_KM, route_text, routing_checks
 from corridors.build.network_inputs import NotModelled
 from corridors.catalog.model import Catalog
 from corridors.network.backbone import Backbone
@@ -208,13 +208,16 @@ def _detour_markdown(report: dict[str, Any]) -> list[str]:
              "road border gates; BGEZs are measured at their gate). A pair is listed when its "
              f"fastest car route is more than {t['detour_index']:g} × the great-circle distance "
              f"({t['mountain_detour_index']:g} × when more than "
-             f"{t['mountain_share']:.0%} of the route is mountainous), or, for pairs closer than "
+             f"{t['mountain_share']:.0%} of the fastest or of the shortest road route is "
+             "mountainous), or, for pairs closer than "
              f"{t['near_km']:g} km, more than {t['near_excess_km']:g} km longer than it.", "",
              f"**{len(flagged)} pairs above the thresholds: "
              f"{d.get('diagnosed_far_join', 0)} diagnosed as a place joined from far away (its "
              f"access road is missing), {d.get('diagnosed_road_gap', 0)} as a road gap (a "
              "quarter or more of the straight line between them runs more than "
-             f"{ROAD_GAP_KM:g} km from any road in the data), "
+             f"{ROAD_GAP_KM:g} km from any road in the data, or no road of the data joins them "
+             f"near that line: the roads reached from each end stay more than "
+             f"{BAND_JUNCTION_KM:g} km apart there), "
              f"{d.get('diagnosed_preference', 0)} as faster roads preferred (the shortest road "
              f"route is within the threshold), {d['unexplained']} unexplained.**"]
     if d["unreachable"]:
