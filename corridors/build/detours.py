@@ -76,6 +76,11 @@ KNOWN_DETOURS: dict[frozenset[str], str] = {
     frozenset({"city_lai_chau", "city_dien_bien_phu"}):
         "no direct road across the ranges between them: QL12 follows the Nậm Rốm, Nậm Na and Đà "
         "valleys north via Mường Lay (≈ 190 km by road for ≈ 120 km of straight line)",
+    frozenset({"gate_huu_nghi", "gate_tan_thanh"}):
+        "the two gates are on different roads that meet only at Đồng Đăng: Lạng Sơn – Hữu Nghị "
+        "is 17 km and Lạng Sơn – Tân Thanh 28 km by road, Lạng Sơn – Đồng Đăng 14 km "
+        "(facts/travel_times.csv), so the gates are about 17 km apart by road for 4 km of "
+        "straight line",
 }
 #: A detour whose end is joined from farther than this (km) is diagnosed as a missing access.
 FAR_JOIN_DIAGNOSIS_KM = 5.0
