@@ -102,7 +102,9 @@ def test_pair_forced_round_a_missing_junction_is_flagged():
     assert f["route_km"] == pytest.approx(110.0)
     assert f["detour_index"] == pytest.approx(110.0 / gc, abs=0.01) and f["detour_index"] > 1.6
     assert f["rule"] == "plain" and f["threshold"] == detours.DETOUR_INDEX
-    assert f["reason"] == "unexplained" and res["detours"]["unexplained"] == 1
+    # the road by X stops 4.5 km short of B's road: the junction that would end it is named
+    assert f["reason"].startswith("unexplained: a junction between QLCB and QLAX (4.5 km apart")
+    assert res["detours"]["unexplained"] == 1
     assert [s["road"] for s in f["route"]] == (["QLAC", "QLCB"] if f["from"] == "A"
                                                else ["QLCB", "QLAC"])
     assert sum(s["km"] for s in f["route"]) == pytest.approx(110.0)
@@ -212,6 +214,13 @@ def test_embedded_report_has_both_sections(embedded):
     d, u = report["detours"], report["unused_links"]
     assert d["places"] >= 30 and d["pairs_checked"] <= d["places"] * (d["places"] - 1) // 2
     assert 0 <= d["unexplained"] <= len(d["flagged"]) < d["pairs_checked"]
+    # issue 13: no pair above the threshold without a stated reason (2025, 2030 in
+    # test_quality's run); a near-miss junction that would trim little of a long loop is not
+    # taken as its reason (Sóc Giang - Yên Bái: ĐT203 and QL3 2 km apart, 14 of 224 km excess)
+    assert d["unexplained"] == 0
+    reason = {frozenset({f["from"], f["to"]}): f["reason"] for f in d["flagged"]}
+    assert reason[frozenset({"gate_soc_giang", "city_yen_bai"})].startswith(
+        "diagnosed: no road of the data joins them directly")
     for f in d["flagged"]:
         assert f["route_km"] > f["great_circle_km"] > 0
         if f["rule"] == "near":
@@ -253,7 +262,7 @@ def test_a_detour_with_no_road_between_is_a_road_gap():
     assert res["detours"]["diagnosed_road_gap"] == 1 and res["detours"]["unexplained"] == 0
     # the same detour with a road along the line that misses B by 5 km: a junction error
     res = check([A, B, C], AROUND, around(55.0))
-    assert pairs(res)[frozenset({"A", "B"})]["reason"] == "unexplained"
+    assert pairs(res)[frozenset({"A", "B"})]["reason"].startswith("unexplained: a junction")
     assert res["detours"]["diagnosed_road_gap"] == 0
 
 
@@ -285,14 +294,15 @@ def _stubs(q_lon):
 def test_detour_with_no_road_between_the_places_is_diagnosed_as_a_missing_road():
     f = _stubs(105.3)  # the two stubs end 10 km apart: a road the data lack
     assert f["route_km"] == pytest.approx(118.0)
-    assert f["reason"].startswith("diagnosed: no road of the data joins them within 15 km")
-    assert "stay 10 km apart" in f["reason"]
+    assert f["reason"].startswith("diagnosed: no road of the data joins them directly: no "
+                                  "junction of the roads within 15 km of the straight line")
 
 
 def test_roads_that_nearly_meet_stay_unexplained_with_the_place_to_look():
     f = _stubs(105.205)  # 0.5 km apart: probably a junction missing
-    assert f["reason"].startswith("unexplained: ")
-    assert "within 0.5 km" in f["reason"] and "21.000 N 105.20" in f["reason"]
+    assert f["reason"].startswith("unexplained: a junction between QLAP and QLBQ (0.5 km apart "
+                                  "near 21.000 N 105.20")
+    assert "would shorten the route to 52 km (index 1.00)" in f["reason"]
 
 
 def test_a_pair_across_the_ranges_is_judged_by_its_direct_road():
@@ -307,3 +317,4 @@ def test_a_pair_across_the_ranges_is_judged_by_its_direct_road():
     assert f["rule"] == "mountain" and f["threshold"] == detours.MOUNTAIN_DETOUR_INDEX
     assert f["reason"].startswith("diagnosed: faster roads preferred; the shortest road route "
                                   "is 104 km")
+

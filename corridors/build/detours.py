@@ -44,7 +44,7 @@ from corridors.network.specs import LinkSpec
 __all__ = [
     "DETOUR_INDEX", "MOUNTAIN_DETOUR_INDEX", "MOUNTAIN_SHARE", "NEAR_KM", "NEAR_EXCESS_KM",
     "SERVE_RADIUS_KM", "KNOWN_DETOURS", "ROAD_GAP_KM", "ROAD_GAP_SHARE", "BAND_KM", "BAND_SHARE",
-    "BAND_JUNCTION_KM", "great_circle_km",
+    "BAND_JUNCTION_KM", "DEAD_END_KM", "JUNCTION_EXCESS_SHARE", "great_circle_km",
     "detour_places", "routing_checks",
 ]
 
@@ -81,6 +81,13 @@ KNOWN_DETOURS: dict[frozenset[str], str] = {
         "is 17 km and Lạng Sơn – Tân Thanh 28 km by road, Lạng Sơn – Đồng Đăng 14 km "
         "(facts/travel_times.csv), so the gates are about 17 km apart by road for 4 km of "
         "straight line",
+    frozenset({"city_yen_bai", "city_hoa_binh"}):
+        "the Đoan Hùng – Chợ Bến expressway (a3_1_03, 2029) is drawn as a straight line between "
+        "its two sourced ends (no source gives its route or its interchanges): it crosses "
+        "CT.05 near 21.38 N 105.30 E without a junction, as schematic links do (expressways "
+        "meet roads only at their waypoints and sourced interchanges); a junction there would "
+        "make the route 162 km, and the direct roads by Phú Thọ (QL32C, QL70B) are not in the "
+        "embedded data",
 }
 #: A detour whose end is joined from farther than this (km) is diagnosed as a missing access.
 FAR_JOIN_DIAGNOSIS_KM = 5.0
@@ -97,11 +104,17 @@ GAP_SAMPLE_KM = 2.0
 #: the larger of this and BAND_SHARE × the straight distance.
 BAND_KM = 15.0
 BAND_SHARE = 0.25
-#: Within the band, the roads reached from one place and those reached from the other must stay
-#: farther apart than this (km) for the detour to be diagnosed as a missing road; closer, the
-#: two road systems probably cross or touch without a junction, and the pair stays unexplained
-#: with the point where they come closest.
+#: Two road edges of the band closer than this (km) that share no node are a place a junction
+#: may be missing. When a junction at one of them would bring the route within the threshold,
+#: the pair stays unexplained and the place is named; when none would, the detour is diagnosed
+#: as a missing road (the data hold no direct road between the two places).
 BAND_JUNCTION_KM = 2.0
+#: The dead end of a road within this distance (km) of another road is a place a junction may
+#: be missing too (a road drawn to stop a few km short of the road it meets).
+DEAD_END_KM = 6.0
+#: A junction explains a detour only when it removes at least this share of the route's excess
+#: over the straight line: one that trims 14 km off a 400 km loop is not why the loop exists.
+JUNCTION_EXCESS_SHARE = 0.25
 HA_NOI = "city_ha_noi"
 #: Place kinds a link may serve near its ends (nodes of the network).
 _SERVED_KINDS = {"city", "town", "border_gate"}
@@ -328,83 +341,129 @@ def _gap_reason(gaps: _RoadGaps | _LazyGaps, o: Place, d: Place, gc_km: float) -
 
 
 class _Band:
-    """The roads of the network within a band around the straight line between two places."""
+    """The drawn roads of the network near the straight line between two places.
+
+    Join connectors and access roads are left out: they are straight stand-ins, not roads that
+    could be missing a junction.
+    """
 
     def __init__(self, net: AnalysisNetwork):
         edges = net.tables.edges
-        road = edges[edges["mode"] == "road"]
+        every = edges[edges["mode"] == "road"]
+        road = every[(every["class"] != "connector") & ~every["source"].isin(["join", "access"])]
+        # one row per road edge: its reverse twin has the same geometry
+        road = road[road["u"].to_numpy() < road["v"].to_numpy()]
         self.u = road["u"].to_numpy()
         self.v = road["v"].to_numpy()
         self.km = road["length_km"].to_numpy(float)
+        ref = road["ref"] if "ref" in road.columns else pd.Series(None, index=road.index)
+        name = road["name"] if "name" in road.columns else pd.Series(None, index=road.index)
+        self.label = [str(r) if isinstance(r, str) and r else
+                      str(n) if isinstance(n, str) and n else f"a {c} road"
+                      for r, n, c in zip(ref, name, road["class"], strict=True)]
         self.geom = road.geometry.to_crs(METRIC_CRS).values
         self.tree = shapely.STRtree(self.geom)
+        # dead ends: a node that only one road edge touches, counting the joins (a schematic
+        # link's end joined to the roads by a connector is not a dead end)
+        pairs = np.unique(np.sort(every[["u", "v"]].to_numpy(), axis=1), axis=0)
+        ends, count = np.unique(pairs.ravel(), return_counts=True)
+        self.dead = set(ends[count == 1].tolist())
         self.to_m = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
         self.to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 
-    def reason(self, a: Place, b: Place, na: int, nb: int, gc_km: float) -> str | None:
-        """Return the diagnosis of a detour with no road joining the places near their line.
+    def junction(self, a: Place, b: Place, na: int, nb: int, gc_km: float, route_km: float,
+                 limit_km: float, shortest: Router) -> str:
+        """Return whether one junction near the straight line would end the detour.
 
-        Returns None when the roads of the band join the two places (the detour has another
-        cause), or when the roads reached from each come within :data:`BAND_JUNCTION_KM` of
-        each other (a junction may be missing: that stays unexplained, see :meth:`closest`).
+        Two kinds of places where a junction may be missing are tried, among the roads within
+        the band: two edges that come within :data:`BAND_JUNCTION_KM` of each other without
+        sharing a node, and the dead end of a road within :data:`DEAD_END_KM` of another road.
+        The route over such a junction is the shortest road km from ``a`` to the point of the
+        one edge, the gap, and the shortest road km from the point of the other edge to ``b``.
+        When the best of them is within ``limit_km`` and removes at least
+        :data:`JUNCTION_EXCESS_SHARE` of the excess of ``route_km`` over the straight line, the
+        pair stays unexplained and the place is named; when none does, no junction error
+        explains the detour: the direct road is missing from the data.
         """
         width = max(BAND_KM, BAND_SHARE * gc_km)
-        band = self._band(a, b, width)
-        if band is None:
-            return None
-        rows, comp = band
-        ca, cb = comp.get(na), comp.get(nb)
-        if ca is not None and ca == cb:
-            return None  # joined inside the band: not a missing road
-        gap_km, _ = self._apart(rows, comp, ca, cb)
-        if gap_km <= BAND_JUNCTION_KM:
-            return None
-        return (f"diagnosed: no road of the data joins them within {width:.0f} km of the "
-                f"straight line (the roads reached from each end stay {gap_km:.0f} km apart "
-                "there): the direct road is one the embedded skeleton lacks; an OSM extract "
-                "holds it")
-
-    def closest(self, a: Place, b: Place, na: int, nb: int, gc_km: float) -> str | None:
-        """Return where the two places' road systems come closest in the band, if apart."""
-        width = max(BAND_KM, BAND_SHARE * gc_km)
-        band = self._band(a, b, width)
-        if band is None:
-            return None
-        rows, comp = band
-        ca, cb = comp.get(na), comp.get(nb)
-        if ca is None or cb is None or ca == cb:
-            return None
-        gap_km, at = self._apart(rows, comp, ca, cb)
-        lon, lat = self.to_wgs.transform(at.x, at.y)
-        return (f"unexplained: within {width:.0f} km of the straight line the roads reached "
-                f"from each end come within {gap_km:.1f} km of each other near {lat:.3f} N "
-                f"{lon:.3f} E without meeting (a missing junction?)")
-
-    def _band(self, a: Place, b: Place, width_km: float
-              ) -> tuple[np.ndarray, dict[int, int]] | None:
         (xa, xb), (ya, yb) = self.to_m.transform([a.lon, b.lon], [a.lat, b.lat])
-        poly = shapely.LineString([(xa, ya), (xb, yb)]).buffer(width_km * 1000)
+        poly = shapely.LineString([(xa, ya), (xb, yb)]).buffer(width * 1000)
         rows = self.tree.query(poly, predicate="intersects")
-        if not len(rows):
-            return None
-        g = nx.Graph()
-        g.add_edges_from(zip(self.u[rows], self.v[rows], strict=True))
-        comp = {n: k for k, c in enumerate(nx.connected_components(g)) for n in c}
-        return rows, comp
+        best = self._best_junction(rows, na, nb, shortest)
+        excess = route_km - gc_km
+        if (best is not None and best[0] <= limit_km
+                and route_km - best[0] >= JUNCTION_EXCESS_SHARE * excess):
+            km, gap, p, i, j = best
+            lon, lat = self.to_wgs.transform(p.x, p.y)
+            return (f"unexplained: a junction between {self.label[i]} and {self.label[j]} "
+                    f"({gap:.1f} km apart near {lat:.3f} N {lon:.3f} E) would shorten the route "
+                    f"to {km:.0f} km (index {km / gc_km:.2f}): check whether they meet there")
+        tail = (f" (the best, between {self.label[best[3]]} and {self.label[best[4]]}, would "
+                f"give {best[0]:.0f} km)" if best is not None else "")
+        return (f"diagnosed: no road of the data joins them directly: no junction of the roads "
+                f"within {width:.0f} km of the straight line would bring the route within the "
+                f"threshold{tail}; the direct road is one the embedded skeleton lacks (an OSM "
+                "extract holds it)")
 
-    def _apart(self, rows: np.ndarray, comp: dict[int, int], ca: int | None, cb: int | None
-               ) -> tuple[float, shapely.Point]:
-        """Return the least distance (km) between the edges of two components, and where."""
-        in_a = np.array([comp.get(u) == ca for u in self.u[rows]]) if ca is not None else None
-        in_b = np.array([comp.get(u) == cb for u in self.u[rows]]) if cb is not None else None
-        if in_a is None or in_b is None or not in_a.any() or not in_b.any():
-            return float("inf"), shapely.Point(0, 0)
-        ga, gb = self.geom[rows[in_a]], self.geom[rows[in_b]]
-        tree = shapely.STRtree(ga)
-        (ib, ia), dist = tree.query_nearest(gb, return_distance=True, all_matches=False)
-        k = int(np.argmin(dist))
-        pa, _ = shapely.ops.nearest_points(ga[ia[k]], gb[ib[k]])
-        return float(dist[k]) / 1000, pa
+    def _candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return pairs of band rows (local indices) where a junction may be missing."""
+        geom = self.geom[rows]
+        tree = shapely.STRtree(geom)
+        left, right = tree.query(geom, predicate="dwithin", distance=BAND_JUNCTION_KM * 1000)
+        # dead ends: the end point of an edge that no other edge touches, near another edge
+        u, v = self.u[rows], self.v[rows]
+        dead_u = np.array([n in self.dead for n in u], dtype=bool)
+        dead_v = np.array([n in self.dead for n in v], dtype=bool)
+        ends = np.concatenate([np.flatnonzero(dead_u), np.flatnonzero(dead_v)])
+        if len(ends):
+            pts = np.concatenate([shapely.get_point(geom[dead_u], 0),
+                                  shapely.get_point(geom[dead_v], -1)])
+            i, j = tree.query(pts, predicate="dwithin", distance=DEAD_END_KM * 1000)
+            left, right = np.concatenate([left, ends[i]]), np.concatenate([right, j])
+        keep = left != right
+        left, right = left[keep], right[keep]
+        apart = ((u[left] != u[right]) & (u[left] != v[right]) & (v[left] != u[right])
+                 & (v[left] != v[right]))
+        return left[apart], right[apart]
+
+    def _best_junction(self, rows: np.ndarray, na: int, nb: int, shortest: Router
+                       ) -> tuple[float, float, shapely.Point, int, int] | None:
+        """Return the shortest route over one added junction between two band edges, if any.
+
+        Returns (route km, gap km, point, edge row, other edge row).
+        """
+        if len(rows) < 2:
+            return None
+        left, right = self._candidates(rows)
+        if not len(left):
+            return None
+        d_a = shortest.times([na])[0]
+        d_b = shortest.times([nb])[0]
+        geom = self.geom[rows]
+        lines = shapely.shortest_line(geom[left], geom[right])
+        p_left, p_right = shapely.get_point(lines, 0), shapely.get_point(lines, 1)
+        gap = shapely.length(lines) / 1000
+        to_left_a = self._to_point(rows[left], p_left, d_a, shortest)
+        to_left_b = self._to_point(rows[left], p_left, d_b, shortest)
+        to_right_a = self._to_point(rows[right], p_right, d_a, shortest)
+        to_right_b = self._to_point(rows[right], p_right, d_b, shortest)
+        km = np.minimum(to_left_a + gap + to_right_b, to_right_a + gap + to_left_b)
+        if not np.isfinite(km).any():
+            return None
+        k = int(np.nanargmin(np.where(np.isfinite(km), km, np.nan)))
+        return (float(km[k]), float(gap[k]), p_left[k], int(rows[left[k]]),
+                int(rows[right[k]]))
+
+    def _to_point(self, rows: np.ndarray, points: np.ndarray, dist: np.ndarray,
+                  router: Router) -> np.ndarray:
+        """Shortest road km from a search's source to points of edges (via either end)."""
+        lines = self.geom[rows]
+        length = shapely.length(lines)
+        share = np.divide(shapely.line_locate_point(lines, points), length,
+                          out=np.zeros(len(rows)), where=length > 0)
+        du = dist[router.indices(self.u[rows])]
+        dv = dist[router.indices(self.v[rows])]
+        return np.minimum(du + share * self.km[rows], dv + (1 - share) * self.km[rows])
 
 
 class _LazyBand:
@@ -482,9 +541,9 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
                   or _far_join_reason(trees.stretches(rows), o, d)
                   or _gap_reason(gaps, o, d, gc)
                   or _preference_reason(float(short_km[at[na_], at[nd_]]), gc, rule, threshold)
-                  or band.get().reason(o, d, na_, nd_, gc)
-                  or band.get().closest(o, d, na_, nd_, gc)
-                  or "unexplained")
+                  or band.get().junction(o, d, na_, nd_, gc, km,
+                                         gc + NEAR_EXCESS_KM if rule == "near"
+                                         else float(threshold or DETOUR_INDEX) * gc, shortest))
         flagged.append({
             "from": o.id, "to": d.id, "from_name": o.name_vi, "to_name": d.name_vi,
             "great_circle_km": round(gc, 1), "route_km": round(km, 1),
