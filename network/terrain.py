@@ -296,11 +296,15 @@ def _bilinear(elev: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     c1 = np.minimum(c0 + 1, w - 1)
     r1 = np.minimum(r0 + 1, h - 1)
     fu, fv = u - c0, v - r0
+    flat = elev.ravel()
+    corners = ((r0 * w + c0, (1 - fu) * (1 - fv)), (r0 * w + c1, fu * (1 - fv)),
+               (r1 * w + c0, (1 - fu) * fv), (r1 * w + c1, fu * fv))
+    if np.isfinite(elev).all():  # the common case: no nodata to leave out
+        return sum(flat[i] * wt for i, wt in corners)
     total = np.zeros(np.shape(u))
     weight = np.zeros(np.shape(u))
-    for rr, cc, wt in ((r0, c0, (1 - fu) * (1 - fv)), (r0, c1, fu * (1 - fv)),
-                       (r1, c0, (1 - fu) * fv), (r1, c1, fu * fv)):
-        z = elev[rr, cc]
+    for i, wt in corners:
+        z = flat[i]
         ok = np.isfinite(z)
         total += np.where(ok, z * wt, 0.0)
         weight += np.where(ok, wt, 0.0)
@@ -334,8 +338,9 @@ def _relief_bilinear(elev: np.ndarray, u: np.ndarray, v: np.ndarray, half_u: np.
             _relief_bilinear(elev, u[i:i + _RELIEF_CHUNK], v[i:i + _RELIEF_CHUNK],
                              half_u[i:i + _RELIEF_CHUNK], half_v)
             for i in range(0, len(u), _RELIEF_CHUNK)])
-    ku = int(np.ceil(2 * float(np.max(half_u, initial=0.0)))) + 3
-    kv = int(np.ceil(2 * half_v)) + 3
+    # the two ends and at most ceil(width) grid lines strictly between them
+    ku = int(np.ceil(2 * float(np.max(half_u, initial=0.0)))) + 2
+    kv = int(np.ceil(2 * half_v)) + 2
     cu = _candidates(u, np.broadcast_to(half_u, u.shape), ku)
     cv = _candidates(v, np.full(v.shape, half_v), kv)
     z = _bilinear(elev, np.repeat(cu, kv, axis=1), np.tile(cv, (1, ku)))
