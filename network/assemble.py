@@ -401,10 +401,14 @@ class _Builder:
                 pieces.append({**rec, "u": at_node[k], "v": at_node[k + 1],
                                "length_km": rec["length_km"] * share,
                                "geometry": shapely.transform(piece, to_wgs_xy)})
+        joined: set[tuple[int, int]] = set()
         for nid, on, _row, mode, cls, tag, year in joins:
             target = node_at(on) if 0 < base_m[_row].project(on) < base_m[_row].length else (
                 int(base.at[_row, "u"]) if base_m[_row].project(on) == 0
                 else int(base.at[_row, "v"]))
+            if (nid, target) in joined:  # two roads of a town meeting at one node: one join
+                continue
+            joined.add((nid, target))
             a = next(n for n in self.new_nodes if n["node"] == nid)
             lon, lat = to_wgs.transform(on.x, on.y)
             dist_km = Point(self.to_m.transform(a["x"], a["y"])).distance(on) / 1000
@@ -447,9 +451,10 @@ def _serving_roads(tree: shapely.STRtree, refs: np.ndarray, serves: np.ndarray, 
     best: dict[str, tuple[float, int]] = {}
     for i in near:
         ref = refs[i]
-        if not serves[i] or ref is None or (isinstance(ref, float) and np.isnan(ref)):
-            continue
-        if ref == refs[nearest]:
+        if not serves[i] or not isinstance(ref, str) or not ref.strip():
+            continue  # a road without a route number (None, NaN, pd.NA, "") is not grouped
+        own = refs[nearest]
+        if isinstance(own, str) and ref == own:
             continue
         d = tree.geometries[i].distance(pt)
         if ref not in best or d < best[ref][0]:

@@ -101,6 +101,17 @@ def test_fit_keeps_hill_roads_at_least_as_fast_as_mountain_roads():
     assert hill >= mountain - 0.1
 
 
+def test_terrain_order_does_not_bind_against_a_parameter_no_row_fits():
+    """Only hill rows: flat is neither fitted nor held, so it cannot cap the hill speed."""
+    table = cal.with_values(load_speed_table(), REFERENCE)
+    routes = [_route({("national", "hilly"): 100.0}), _route({("national", "hilly"): 200.0})]
+    A = np.array([cal.design_row(r, table)[0] for r in routes])
+    low, high = np.array([1.6, 3.2]), np.array([2.0, 3.6])  # 55.6-62.5 km/h meets both
+    got = cal.fit(A, np.zeros(2), low, high, np.ones(2) / ((low + high) / 2))
+    hours = cal.predict(A, np.zeros(2), {**REFERENCE, **got})
+    assert ((hours >= low) & (hours <= high)).all()
+
+
 def test_parameters_stay_within_their_bounds():
     table = cal.with_values(load_speed_table(), REFERENCE)
     A = np.array([cal.design_row(_route({("national", "flat"): 100.0}), table)[0]])

@@ -49,7 +49,9 @@ def network(places, junctions, roads, year=2025):
         index=pd.Index(np.arange(len(names), dtype=np.int64), name="node"))
     rows = []
     for a, b, km, speed, extra in roads:
-        for u, v in ((a, b), (b, a)):
+        extra = dict(extra)
+        ways = ((a, b),) if extra.pop("oneway", False) else ((a, b), (b, a))
+        for u, v in ways:
             rows.append({"u": idx[u], "v": idx[v], "key": 0, "mode": "road", "class": "national",
                          "length_km": km, "time_h_car": km / speed,
                          "time_h_truck": km / speed * 1.3, "terrain": "flat",
@@ -102,8 +104,8 @@ def test_pair_forced_round_a_missing_junction_is_flagged():
     assert f["route_km"] == pytest.approx(110.0)
     assert f["detour_index"] == pytest.approx(110.0 / gc, abs=0.01) and f["detour_index"] > 1.6
     assert f["rule"] == "plain" and f["threshold"] == detours.DETOUR_INDEX
-    # the road by X stops 4.5 km short of B's road: the junction that would end it is named
-    assert f["reason"].startswith("unexplained: a junction between QLCB and QLAX (4.5 km apart")
+    # the road by X stops 5.2 km short of B: the junction that would end it is named
+    assert f["reason"].startswith("unexplained: a junction between QLCB and QLAX (5.2 km apart")
     assert res["detours"]["unexplained"] == 1
     assert [s["road"] for s in f["route"]] == (["QLAC", "QLCB"] if f["from"] == "A"
                                                else ["QLCB", "QLAC"])
@@ -318,3 +320,15 @@ def test_a_pair_across_the_ranges_is_judged_by_its_direct_road():
     assert f["reason"].startswith("diagnosed: faster roads preferred; the shortest road route "
                                   "is 104 km")
 
+
+
+def test_a_junction_onto_a_one_way_road_is_tried_in_its_direction_only():
+    # B's stub runs one way, away from B (B -> Q): a junction at Q cannot lead to B
+    def reason(stub):
+        junctions = {**STUBS, "Q": (105.205, 21.0)}
+        roads = [("A", "P", 20.8, 60.0, {}), stub, ("A", "L1", 33.0, 60.0, {}),
+                 ("L1", "L2", 52.0, 60.0, {}), ("L2", "B", 33.0, 60.0, {})]
+        return pairs(check([A, B], junctions, roads))[frozenset({"A", "B"})]["reason"]
+
+    assert reason(("Q", "B", 30.7, 60.0, {"oneway": True})).startswith("unexplained: a junction")
+    assert reason(("B", "Q", 30.7, 60.0, {"oneway": True})).startswith("diagnosed: no road")

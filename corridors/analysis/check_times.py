@@ -99,6 +99,9 @@ RESULT_COLUMNS = ["line", "from", "to", "mode", "profile", "year", "hours_min", 
                   "km_within_15pct", "confidence", "route_summary", "condition", "straight_km"]
 
 _GEOD = Geod(ellps="WGS84")
+#: A published km is a rounded figure: it is named as shorter than the straight line between
+#: its points only when it stays shorter with this much (km) added.
+STRAIGHT_ROUNDING_KM = 0.5
 _KIND_SUFFIXES = {"gate": ("border_gate",), "airport": ("airport",)}
 _SETTLEMENTS = ("city", "town")
 
@@ -587,8 +590,9 @@ def summary(results: pd.DataFrame, worst: int = 5) -> dict[str, Any]:
         ``km_rows`` (rows with a published km, timed or not), ``km_within_15pct`` and
         ``km_within_15pct_pct``; ``distance_rows_within_15pct``; ``unreachable``;
         ``worst_time`` and ``worst_km`` (lists of ``{line, from, to, year, ...}``);
-        ``km_below_straight`` (the rows whose published km is shorter than the straight line
-        between their points, which no road can be).
+        ``km_below_straight`` (the rows whose published km, even rounded up by
+        :data:`STRAIGHT_ROUNDING_KM`, is shorter than the straight line between their points,
+        which no road can be).
     """
     timed = results[results["hours_min"].notna()]
     mid = (timed["hours_min"] + timed["hours_max"]) / 2
@@ -625,6 +629,7 @@ def summary(results: pd.DataFrame, worst: int = 5) -> dict[str, Any]:
         "worst_time": rows(worst_time, ["hours_min", "hours_max", "model_hours",
                                         "time_error_pct"]),
         "worst_km": rows(worst_km, ["km_published", "model_km", "km_error_pct"]),
-        "km_below_straight": rows(km[km["km_published"] < km["straight_km"]],
-                                  ["km_published", "straight_km", "model_km"]),
+        "km_below_straight": rows(
+            km[km["km_published"] + STRAIGHT_ROUNDING_KM < km["straight_km"]],
+            ["km_published", "straight_km", "model_km"]) if "straight_km" in km else [],
     }

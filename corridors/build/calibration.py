@@ -255,7 +255,10 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
     Au, fixed_u = A @ S, fixed + A @ base
     order = _terrain_order()
     order_u, order_rhs = order @ S, -(order @ base)
-    live = np.abs(order_u).sum(axis=1) > 0  # an order between two held values is not refitted
+    # an order row binds only between fitted parameters and values really held (``keep``): a
+    # default middle of the bounds is no value to order a fitted parameter against
+    known = used | np.array([bool(keep) and n in keep for n in _NAMES])
+    live = (np.abs(order_u).sum(axis=1) > 0) & (known | (order == 0)).all(axis=1)
     order_u, order_rhs = order_u[live], order_rhs[live]
     bounds = Bounds(lo[used], hi[used])
 
@@ -272,9 +275,23 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
 
     sol = minimize(objective, x0, method="SLSQP", bounds=bounds, constraints=constraints,
                    options={"maxiter": 500, "ftol": 1e-12})
-    x = sol.x if sol.success else x0
-    pace[used] = np.clip(x, lo[used], hi[used])
+    # SLSQP often stops on the non-smooth loss with a "linesearch" status at a good point: keep
+    # its point whenever it meets the constraints and improves on stage 1's
+    x = np.clip(sol.x, lo[used], hi[used])
+    if not (_violation(x, constraints) <= 1e-8 and objective(x) <= objective(x0)):
+        x = x0
+    pace[used] = x
     return {n: round(float(1.0 / p), 3) for n, p in zip(_NAMES, pace, strict=True)}
+
+
+def _violation(x: np.ndarray, constraints: list[LinearConstraint]) -> float:
+    """Return the largest violation of linear constraints at ``x`` (0 when all are met)."""
+    worst = 0.0
+    for c in constraints:
+        ax = c.A @ x
+        worst = max(worst, float(np.max(c.lb - ax, initial=0.0)),
+                    float(np.max(ax - c.ub, initial=0.0)))
+    return worst
 
 
 def _window(low: np.ndarray, high: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

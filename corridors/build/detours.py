@@ -351,8 +351,12 @@ class _Band:
         edges = net.tables.edges
         every = edges[edges["mode"] == "road"]
         road = every[(every["class"] != "connector") & ~every["source"].isin(["join", "access"])]
-        # one row per road edge: its reverse twin has the same geometry
-        road = road[road["u"].to_numpy() < road["v"].to_numpy()]
+        # one row per road: a two-way road's reverse twin has the same geometry; a one-way edge
+        # (OSM oneway) is kept, and marked as drivable from u to v only
+        uv = np.sort(road[["u", "v"]].to_numpy(), axis=1)
+        _, first, count = np.unique(uv, axis=0, return_index=True, return_counts=True)
+        road = road.iloc[np.sort(first)]
+        self.two_way = count[np.argsort(first)] >= 2
         self.u = road["u"].to_numpy()
         self.v = road["v"].to_numpy()
         self.km = road["length_km"].to_numpy(float)
@@ -371,7 +375,7 @@ class _Band:
         self.to_m = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
         self.to_wgs = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
 
-    def junction(self, a: Place, b: Place, na: int, nb: int, gc_km: float, route_km: float,
+    def junction(self, a: Place, b: Place, na: int, nb: int, gc_km: float, short_km: float,
                  limit_km: float, shortest: Router) -> str:
         """Return whether one junction near the straight line would end the detour.
 
@@ -381,36 +385,48 @@ class _Band:
         The route over such a junction is the shortest road km from ``a`` to the point of the
         one edge, the gap, and the shortest road km from the point of the other edge to ``b``.
         When the best of them is within ``limit_km`` and removes at least
-        :data:`JUNCTION_EXCESS_SHARE` of the excess of ``route_km`` over the straight line, the
-        pair stays unexplained and the place is named; when none does, no junction error
-        explains the detour: the direct road is missing from the data.
+        :data:`JUNCTION_EXCESS_SHARE` of the excess of the shortest road route (``short_km``)
+        over the straight line, the pair stays unexplained and the place is named; when none
+        does, no junction error explains the detour: the direct road is missing from the data.
         """
         width = max(BAND_KM, BAND_SHARE * gc_km)
         (xa, xb), (ya, yb) = self.to_m.transform([a.lon, b.lon], [a.lat, b.lat])
         poly = shapely.LineString([(xa, ya), (xb, yb)]).buffer(width * 1000)
         rows = self.tree.query(poly, predicate="intersects")
         best = self._best_junction(rows, na, nb, shortest)
-        excess = route_km - gc_km
-        if (best is not None and best[0] <= limit_km
-                and route_km - best[0] >= JUNCTION_EXCESS_SHARE * excess):
-            km, gap, p, i, j = best
-            lon, lat = self.to_wgs.transform(p.x, p.y)
-            return (f"unexplained: a junction between {self.label[i]} and {self.label[j]} "
-                    f"({gap:.1f} km apart near {lat:.3f} N {lon:.3f} E) would shorten the route "
-                    f"to {km:.0f} km (index {km / gc_km:.2f}): check whether they meet there")
-        tail = (f" (the best, between {self.label[best[3]]} and {self.label[best[4]]}, would "
-                f"give {best[0]:.0f} km)" if best is not None else "")
-        return (f"diagnosed: no road of the data joins them directly: no junction of the roads "
-                f"within {width:.0f} km of the straight line would bring the route within the "
-                f"threshold{tail}; the direct road is one the embedded skeleton lacks (an OSM "
-                "extract holds it)")
+        head = "diagnosed: no road of the data joins them directly: "
+        tail = ("; the direct road is one the embedded skeleton lacks (an OSM extract holds "
+                "it)")
+        if best is None or best[0] > limit_km:
+            gives = (f" (the best, between {self.label[best[3]]} and {self.label[best[4]]}, "
+                     f"would give {best[0]:.0f} km)" if best is not None else "")
+            return (f"{head}no junction of the roads within {width:.0f} km of the straight "
+                    f"line would bring the route within the threshold{gives}{tail}")
+        km, gap, p, i, j = best
+        saving, excess = short_km - km, short_km - gc_km
+        if saving < JUNCTION_EXCESS_SHARE * excess:
+            return (f"{head}the best junction of the roads within {width:.0f} km of the "
+                    f"straight line, between {self.label[i]} and {self.label[j]}, would save "
+                    f"only {saving:.0f} of the {excess:.0f} km by which the shortest road route "
+                    f"exceeds the straight line{tail}")
+        lon, lat = self.to_wgs.transform(p.x, p.y)
+        return (f"unexplained: a junction between {self.label[i]} and {self.label[j]} "
+                f"({gap:.1f} km apart near {lat:.3f} N {lon:.3f} E) would shorten the route "
+                f"to {km:.0f} km (index {km / gc_km:.2f}): check whether they meet there")
 
-    def _candidates(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return pairs of band rows (local indices) where a junction may be missing."""
+    def _candidates(self, rows: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Return where a junction may be missing among band rows.
+
+        Returns the two edges (local indices into ``rows``) and the two points (one on each)
+        a junction would join: the closest points of two edges that nearly meet, or a dead end
+        and the nearest point of the other edge.
+        """
         geom = self.geom[rows]
         tree = shapely.STRtree(geom)
         left, right = tree.query(geom, predicate="dwithin", distance=BAND_JUNCTION_KM * 1000)
-        # dead ends: the end point of an edge that no other edge touches, near another edge
+        lines = shapely.shortest_line(geom[left], geom[right])
+        p_left, p_right = shapely.get_point(lines, 0), shapely.get_point(lines, 1)
         u, v = self.u[rows], self.v[rows]
         dead_u = np.array([n in self.dead for n in u], dtype=bool)
         dead_v = np.array([n in self.dead for n in v], dtype=bool)
@@ -419,12 +435,13 @@ class _Band:
             pts = np.concatenate([shapely.get_point(geom[dead_u], 0),
                                   shapely.get_point(geom[dead_v], -1)])
             i, j = tree.query(pts, predicate="dwithin", distance=DEAD_END_KM * 1000)
+            near = shapely.get_point(shapely.shortest_line(pts[i], geom[j]), 1)
             left, right = np.concatenate([left, ends[i]]), np.concatenate([right, j])
-        keep = left != right
-        left, right = left[keep], right[keep]
-        apart = ((u[left] != u[right]) & (u[left] != v[right]) & (v[left] != u[right])
-                 & (v[left] != v[right]))
-        return left[apart], right[apart]
+            p_left = np.concatenate([p_left, pts[i]])
+            p_right = np.concatenate([p_right, near])
+        apart = ((left != right) & (u[left] != u[right]) & (u[left] != v[right])
+                 & (v[left] != u[right]) & (v[left] != v[right]))
+        return left[apart], right[apart], p_left[apart], p_right[apart]
 
     def _best_junction(self, rows: np.ndarray, na: int, nb: int, shortest: Router
                        ) -> tuple[float, float, shapely.Point, int, int] | None:
@@ -434,36 +451,43 @@ class _Band:
         """
         if len(rows) < 2:
             return None
-        left, right = self._candidates(rows)
+        left, right, p_left, p_right = self._candidates(rows)
         if not len(left):
             return None
-        d_a = shortest.times([na])[0]
-        d_b = shortest.times([nb])[0]
-        geom = self.geom[rows]
-        lines = shapely.shortest_line(geom[left], geom[right])
-        p_left, p_right = shapely.get_point(lines, 0), shapely.get_point(lines, 1)
-        gap = shapely.length(lines) / 1000
-        to_left_a = self._to_point(rows[left], p_left, d_a, shortest)
-        to_left_b = self._to_point(rows[left], p_left, d_b, shortest)
-        to_right_a = self._to_point(rows[right], p_right, d_a, shortest)
-        to_right_b = self._to_point(rows[right], p_right, d_b, shortest)
-        km = np.minimum(to_left_a + gap + to_right_b, to_right_a + gap + to_left_b)
+        from_a = shortest.times([na])[0]  # km from a to every node
+        to_b = shortest.nearest([nb])[0]  # km from every node to b (reversed graph)
+        gap = shapely.distance(p_left, p_right) / 1000
+        km = np.minimum(
+            self._reach(rows[left], p_left, from_a, shortest, towards=True) + gap
+            + self._reach(rows[right], p_right, to_b, shortest, towards=False),
+            self._reach(rows[right], p_right, from_a, shortest, towards=True) + gap
+            + self._reach(rows[left], p_left, to_b, shortest, towards=False))
         if not np.isfinite(km).any():
             return None
         k = int(np.nanargmin(np.where(np.isfinite(km), km, np.nan)))
         return (float(km[k]), float(gap[k]), p_left[k], int(rows[left[k]]),
                 int(rows[right[k]]))
 
-    def _to_point(self, rows: np.ndarray, points: np.ndarray, dist: np.ndarray,
-                  router: Router) -> np.ndarray:
-        """Shortest road km from a search's source to points of edges (via either end)."""
+    def _reach(self, rows: np.ndarray, points: np.ndarray, dist: np.ndarray, router: Router,
+               towards: bool) -> np.ndarray:
+        """Shortest road km between a search's end and points of edges, via either end.
+
+        ``towards``: ``dist`` is km from the source to each node, and the point is reached
+        along the edge from its ends; otherwise ``dist`` is km from each node to the target and
+        the point leaves along the edge to its ends. A one-way edge runs from u to v only.
+        """
         lines = self.geom[rows]
         length = shapely.length(lines)
         share = np.divide(shapely.line_locate_point(lines, points), length,
                           out=np.zeros(len(rows)), where=length > 0)
         du = dist[router.indices(self.u[rows])]
         dv = dist[router.indices(self.v[rows])]
-        return np.minimum(du + share * self.km[rows], dv + (1 - share) * self.km[rows])
+        along_u, along_v = share * self.km[rows], (1 - share) * self.km[rows]
+        both = self.two_way[rows]
+        if towards:  # source → u → point (always), source → v → point (two-way only)
+            return np.minimum(du + along_u, np.where(both, dv + along_v, np.inf))
+        # point → v → target (always), point → u → target (two-way only)
+        return np.minimum(dv + along_v, np.where(both, du + along_u, np.inf))
 
 
 class _LazyBand:
@@ -541,7 +565,8 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
                   or _far_join_reason(trees.stretches(rows), o, d)
                   or _gap_reason(gaps, o, d, gc)
                   or _preference_reason(float(short_km[at[na_], at[nd_]]), gc, rule, threshold)
-                  or band.get().junction(o, d, na_, nd_, gc, km,
+                  or band.get().junction(o, d, na_, nd_, gc,
+                                         float(short_km[at[na_], at[nd_]]),
                                          gc + NEAR_EXCESS_KM if rule == "near"
                                          else float(threshold or DETOUR_INDEX) * gc, shortest))
         flagged.append({
