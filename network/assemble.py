@@ -401,14 +401,16 @@ class _Builder:
                 pieces.append({**rec, "u": at_node[k], "v": at_node[k + 1],
                                "length_km": rec["length_km"] * share,
                                "geometry": shapely.transform(piece, to_wgs_xy)})
-        joined: set[tuple[int, int]] = set()
+        # one join per node, target and project: a waypoint shared by links of two projects
+        # keeps each link's own join (present in the years its link is)
+        joined: set[tuple] = set()
         for nid, on, _row, mode, cls, tag, year in joins:
             target = node_at(on) if 0 < base_m[_row].project(on) < base_m[_row].length else (
                 int(base.at[_row, "u"]) if base_m[_row].project(on) == 0
                 else int(base.at[_row, "v"]))
-            if (nid, target) in joined:  # two roads of a town meeting at one node: one join
+            if (nid, target, tag, year) in joined:  # a town's two roads meeting at one node
                 continue
-            joined.add((nid, target))
+            joined.add((nid, target, tag, year))
             a = next(n for n in self.new_nodes if n["node"] == nid)
             lon, lat = to_wgs.transform(on.x, on.y)
             dist_km = Point(self.to_m.transform(a["x"], a["y"])).distance(on) / 1000

@@ -6,7 +6,7 @@ import geopandas as gpd
 import pandas as pd
 from corridors.network.assemble import PLACE_SERVE_KM, assemble
 from corridors.network.backbone import Backbone, both_directions, empty_columns
-from corridors.network.specs import Facility
+from corridors.network.specs import Facility, LinkSpec
 from shapely.geometry import LineString
 
 
@@ -59,3 +59,20 @@ def test_a_point_on_a_road_keeps_a_single_join():
     nodes, edges, _ = assemble(_backbone(roads), [town], [])
     node = nodes.index[nodes["place_id"] == "town_a"][0]
     assert ((edges["source"] == "join") & (edges["u"] == node)).sum() == 1
+
+
+def test_a_waypoint_shared_by_two_projects_keeps_each_ones_join():
+    # two expressway sections of different projects meet at a waypoint beside QL6: the waypoint
+    # is joined to QL6 once per project, so that it is joined in every year one of them is open
+    roads = [("QL6", "national", [(105.0, 20.0), (105.4, 20.0)])]
+    shared = (105.2, 20.01)
+    west = LinkSpec("p_west", "west", "road", "expressway", ((105.0, 20.2), shared),
+                    open_year=2028)
+    east = LinkSpec("p_east", "east", "road", "expressway", (shared, (105.4, 20.2)),
+                    open_year=2029)
+    nodes, edges, _ = assemble(_backbone(roads), [], [west, east])
+    at = nodes.index[(nodes["x"] == shared[0]) & (nodes["y"] == shared[1])]
+    assert len(at) == 1
+    joins = edges[(edges["source"] == "join") & (edges["u"] == at[0])]
+    assert sorted(joins["project"]) == ["p_east", "p_west"]
+    assert joins["v"].nunique() == 1  # the same point of QL6
