@@ -257,7 +257,8 @@ def fit(A: np.ndarray, fixed: np.ndarray, low: np.ndarray, high: np.ndarray,
     order_u, order_rhs = order @ S, -(order @ base)
     # an order row binds only between fitted parameters and values really held (``keep``): a
     # default middle of the bounds is no value to order a fitted parameter against
-    known = used | np.array([bool(keep) and n in keep for n in _NAMES])
+    held = keep or {}
+    known = used | np.array([n in held for n in _NAMES])
     live = (np.abs(order_u).sum(axis=1) > 0) & (known | (order == 0)).all(axis=1)
     order_u, order_rhs = order_u[live], order_rhs[live]
     bounds = Bounds(lo[used], hi[used])
