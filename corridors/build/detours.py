@@ -22,9 +22,9 @@ should meet), both on one car search from every place involved (:class:`network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from itertools import combinations, permutations
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import networkx as nx
 import numpy as np
@@ -122,6 +122,7 @@ _SERVED_KINDS = {"city", "town", "border_gate"}
 #: Hòa Bình): each also serves the waypoint places of the other.
 _CONTINUES_KM = 5.0
 _EARTH_KM = 6371.0088
+_T = TypeVar("_T")
 
 
 def great_circle_km(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> np.ndarray:
@@ -289,6 +290,11 @@ def _far_join_reason(stretches: list[dict[str, Any]], o: Place, d: Place) -> str
             "near it in the embedded data: its own access road is missing)")
 
 
+def _drawn_roads(roads: pd.DataFrame) -> pd.DataFrame:
+    """Return the drawn roads of road edges: not join connectors, access roads or connectors."""
+    return roads[(roads["class"] != "connector") & ~roads["source"].isin(["join", "access"])]
+
+
 class _RoadGaps:
     """Where the straight line between two places runs far from every road of the network."""
 
@@ -296,8 +302,7 @@ class _RoadGaps:
         edges = net.tables.edges
         # drawn roads only: joins, access roads and connectors are straight stand-ins that
         # would "cover" the very gap they bridge
-        roads = edges[(edges["mode"] == "road") & (edges["class"] != "connector")
-                      & ~edges["source"].isin(["join", "access"])]
+        roads = _drawn_roads(edges[edges["mode"] == "road"])
         metric = roads.geometry.to_crs(METRIC_CRS)
         self.tree = shapely.STRtree(metric.values)
         self.to_m = Transformer.from_crs("EPSG:4326", METRIC_CRS, always_xy=True)
@@ -315,21 +320,20 @@ class _RoadGaps:
         return float(np.mean(dist > ROAD_GAP_KM * 1000))
 
 
-class _LazyGaps:
-    """A :class:`_RoadGaps` built on its first use."""
+class _Lazy(Generic[_T]):
+    """A check's helper built on its first use (most networks never need it)."""
 
-    def __init__(self, net: AnalysisNetwork):
-        self.net = net
-        self._gaps: _RoadGaps | None = None
+    def __init__(self, build: Callable[[], _T]):
+        self._build = build
+        self._value: _T | None = None
 
-    def share(self, a: Place, b: Place) -> float:
-        """As :meth:`_RoadGaps.share`."""
-        if self._gaps is None:
-            self._gaps = _RoadGaps(self.net)
-        return self._gaps.share(a, b)
+    def get(self) -> _T:
+        if self._value is None:
+            self._value = self._build()
+        return self._value
 
 
-def _gap_reason(gaps: _RoadGaps | _LazyGaps, o: Place, d: Place, gc_km: float) -> str | None:
+def _gap_reason(gaps: _RoadGaps, o: Place, d: Place, gc_km: float) -> str | None:
     """Return the diagnosis of a detour forced by a gap in the roads between the two places."""
     share = gaps.share(o, d)
     if share < ROAD_GAP_SHARE:
@@ -350,7 +354,7 @@ class _Band:
     def __init__(self, net: AnalysisNetwork):
         edges = net.tables.edges
         every = edges[edges["mode"] == "road"]
-        road = every[(every["class"] != "connector") & ~every["source"].isin(["join", "access"])]
+        road = _drawn_roads(every)
         # one row per road: a two-way road's reverse twin has the same geometry; a one-way edge
         # (OSM oneway) is kept, and marked as drivable from u to v only
         uv = np.sort(road[["u", "v"]].to_numpy(), axis=1)
@@ -490,19 +494,6 @@ class _Band:
         return np.minimum(dv + along_v, np.where(both, du + along_u, np.inf))
 
 
-class _LazyBand:
-    """A :class:`_Band` built on its first use."""
-
-    def __init__(self, net: AnalysisNetwork):
-        self.net = net
-        self._band: _Band | None = None
-
-    def get(self) -> _Band:
-        if self._band is None:
-            self._band = _Band(self.net)
-        return self._band
-
-
 def _preference_reason(short_km: float, gc_km: float, rule: str,
                        threshold: float | None) -> str | None:
     """Return the diagnosis of a detour that the fastest route chooses over a short road.
@@ -521,17 +512,16 @@ def _preference_reason(short_km: float, gc_km: float, rule: str,
 
 def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[str, Any]:
     nodes = net.place_nodes
-    gaps = _LazyGaps(net)  # built for the first detour that reaches the gap diagnosis
-    band = _LazyBand(net)
-    # shortest road km between the places, for the diagnosis of a fastest route's detour
+    # built for the first detour that reaches their diagnosis
+    gaps = _Lazy(lambda: _RoadGaps(net))
+    band = _Lazy(lambda: _Band(net))
+    # shortest road km between the places, for the diagnosis of a fastest route's detour, and
+    # their paths, walked for the flagged pairs only: the terrain between two places is the
+    # terrain of the direct road, not of the (fastest) loop round it
     shortest = Router(net.tables.nodes, net.tables.edges, "car", weight="length")
     place_nodes = [nodes[p.id] for p in places]
-    short_km = shortest.times(place_nodes, place_nodes)
-    # the shortest road routes' own paths, walked for the flagged pairs only: the terrain
-    # between two places is the terrain of the direct road, not of the (fastest) loop round it
     short_trees = _Trees(shortest, place_nodes)
     trees.sum_km(place_nodes)
-    at = {n: i for i, n in enumerate(place_nodes)}
     flagged: list[dict[str, Any]] = []
     unreachable = []
     checked = 0
@@ -561,12 +551,12 @@ def _detours(net: AnalysisNetwork, trees: _Trees, places: list[Place]) -> dict[s
         if not over:
             continue
         na_, nd_ = nodes[o.id], nodes[d.id]
+        short_km = short_trees.t(na_, nd_)  # the length router's "time" is km
         reason = (KNOWN_DETOURS.get(frozenset({o.id, d.id}))
                   or _far_join_reason(trees.stretches(rows), o, d)
-                  or _gap_reason(gaps, o, d, gc)
-                  or _preference_reason(float(short_km[at[na_], at[nd_]]), gc, rule, threshold)
-                  or band.get().junction(o, d, na_, nd_, gc,
-                                         float(short_km[at[na_], at[nd_]]),
+                  or _gap_reason(gaps.get(), o, d, gc)
+                  or _preference_reason(short_km, gc, rule, threshold)
+                  or band.get().junction(o, d, na_, nd_, gc, short_km,
                                          gc + NEAR_EXCESS_KM if rule == "near"
                                          else float(threshold or DETOUR_INDEX) * gc, shortest))
         flagged.append({
